@@ -1,0 +1,13 @@
+//! luasmtp: LuaSocket's `socket.smtp`, reimplemented in Rust.
+//!
+//! `message` is plain Rust (MIME generation); `lua` is the mlua edge that
+//! exposes it as the `socket.smtp.core` module, wrapped by `lua/socket/smtp.lua`.
+
+mod lua;
+pub mod message;
+
+/// Entry point of `socket.smtp.core` (`luaopen_socket_smtp_core`).
+#[cfg_attr(feature = "module", mlua::lua_module(name = "socket_smtp_core"))]
+pub fn socket_smtp_core(lua: &mlua::Lua) -> mlua::Result<mlua::Table> {
+    lua::module_table(lua)
+}

@@ -1,0 +1,10 @@
+//! MIME message generation, free of Lua: header fields, the part tree, and
+//! the byte layout LuaSocket's `smtp.message` produces.
+
+pub mod boundary;
+pub mod canonic;
+pub mod compose;
+pub mod date;
+pub mod field_order;
+pub mod fields;
+pub mod tree;
