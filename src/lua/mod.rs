@@ -2,12 +2,12 @@
 //! Lua values and the plain Rust message types.
 
 mod mesgt;
-mod message_source;
+mod pieces;
 mod values;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mlua::{Function, Lua, Table, Value};
+use mlua::{Lua, Table, Value};
 
 use crate::message::boundary::new_boundary;
 use crate::message::compose::compose;
@@ -22,16 +22,13 @@ pub const VERSION: &str = concat!("luasmtp ", env!("CARGO_PKG_VERSION"));
 pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     let core = lua.create_table()?;
     core.set("VERSION", VERSION)?;
-    let pcall: Function = lua.globals().get("pcall")?;
-    let message = lua.create_function(move |lua, (mesgt, zone): (Value, Value)| {
-        message(lua, mesgt, zone, &pcall)
-    })?;
-    core.set("message", message)?;
+    core.set("message", lua.create_function(message)?)?;
     Ok(core)
 }
 
-/// `core.message(mesgt, ZONE)`: the message source, or `nil, problem`.
-fn message(lua: &Lua, mesgt: Value, zone: Value, pcall: &Function) -> mlua::Result<(Value, Value)> {
+/// `core.message(mesgt, ZONE)`: the message's `next_piece` function (see
+/// [`pieces`]), or `nil, problem`.
+fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Value)> {
     let defaults = Defaults {
         now: unix_now(),
         zone,
@@ -45,8 +42,8 @@ fn message(lua: &Lua, mesgt: Value, zone: Value, pcall: &Function) -> mlua::Resu
         Err(ReadError::Lua(error)) => return Err(error),
     };
     let segments = compose(root, &mut new_boundary);
-    let source = message_source::create(lua, segments, pcall.clone())?;
-    Ok((Value::Function(source), Value::Nil))
+    let next_piece = pieces::create(lua, segments)?;
+    Ok((Value::Function(next_piece), Value::Nil))
 }
 
 fn unix_now() -> i64 {
