@@ -1,0 +1,87 @@
+-- Each deliberate difference from LuaSocket that the README lists under
+-- "Differences from LuaSocket", shown side by side with the reference.
+
+local ours = require("socket.smtp")
+local load_luasocket = require("luasocket_smtp")
+local pump = require("pump")
+
+describe("differences from LuaSocket's smtp.message", function()
+    local theirs
+    before_each(function() theirs = load_luasocket() end)
+
+    it("X-Mailer names luasmtp", function()
+        assert.truthy(pump(ours.message({})):find("\r\nX-Mailer: luasmtp ", 1, true))
+        assert.truthy(pump(theirs.message({})):find("\r\nX-Mailer: LuaSocket ", 1, true))
+    end)
+
+    it("boundaries are unpredictable, not a timestamp and a counter", function()
+        local mine = pump(ours.message({ body = {} })):match('boundary="([^"]+)"')
+        local reference = pump(theirs.message({ body = {} })):match('boundary="([^"]+)"')
+        assert.truthy(mine:find("^=_luasmtp_%x+_%d+$"), mine)
+        assert.truthy(reference:find("^%d+==%d+$"), reference)
+    end)
+
+    it("bad input raises when smtp.message is called, not when the source is pulled", function()
+        local mesgt = function() return { headers = { subject = {} } } end
+        assert.is_false((pcall(ours.message, mesgt())))
+        local source = theirs.message(mesgt())
+        local chunk, err = source()
+        assert.is_nil(chunk)
+        assert.truthy(err:find("concatenate", 1, true))
+    end)
+
+    it("the message is fixed when smtp.message is called", function()
+        local function make() return { body = { { body = "before" } } } end
+        local mine, reference = make(), make()
+        local mine_source, reference_source = ours.message(mine), theirs.message(reference)
+        mine.body[1].body, reference.body[1].body = "after", "after"
+        assert.truthy(pump(mine_source):find("\r\nbefore\r\n", 1, true))
+        assert.truthy(pump(reference_source):find("\r\nafter\r\n", 1, true))
+    end)
+
+    it("a headers-only part does not end the whole message", function()
+        local function make() return { body = { { headers = { ["x-part"] = "1" } }, { body = "second" } } } end
+        assert.truthy(pump(ours.message(make())):find("second", 1, true))
+        assert.falsy(pump(theirs.message(make())):find("second", 1, true))
+    end)
+
+    it("a body source's error ends the message source", function()
+        local function make()
+            local calls = 0
+            return {
+                body = function()
+                    calls = calls + 1
+                    if calls == 1 then return nil, "transient" end
+                    if calls == 2 then return "late chunk" end
+                end,
+            }
+        end
+        local mine, reference = ours.message(make()), theirs.message(make())
+        mine()
+        reference()
+        assert.are.same({ nil, "transient" }, { mine() })
+        assert.are.same({ nil, "transient" }, { reference() })
+        assert.are.same({ nil, "cannot resume dead coroutine" }, { mine() })
+        assert.are.same({ "late chunk", nil }, { reference() })
+    end)
+
+    it("a boolean body is refused instead of handed to the sink", function()
+        assert.is_false((pcall(ours.message, { body = true })))
+        local source = theirs.message({ body = true })
+        source()
+        assert.are.equal(true, source())
+    end)
+
+    it("a message that contains itself raises instead of overflowing the stack", function()
+        local function make()
+            local mesgt = { body = {} }
+            mesgt.body[1] = mesgt
+            return mesgt
+        end
+        local ok, err = pcall(ours.message, make())
+        assert.is_false(ok)
+        assert.truthy(err:find("nests deeper than", 1, true))
+        local _, reference_err = pump(theirs.message(make()))
+        assert.truthy(tostring(reference_err):find("stack overflow", 1, true), tostring(reference_err))
+    end)
+end)
