@@ -79,3 +79,18 @@ awk -v name="ours ($impl)" -v s="$o_s" -v m="$(stat "$OURS" mbps)" \
 awk -v name="LuaSocket" -v s="$t_s" -v m="$(stat "$THEIRS" mbps)" \
     -v r="$(stat "$THEIRS" rss)" \
     'BEGIN { printf "| %s | %.4g | %.0f | %.1f | 1.00 |\n", name, s, m, r }'
+
+# Instruction counts do not drift with machine load: one run of each side
+# under callgrind, on a 100 MB body (callgrind is ~50x slower).
+if command -v valgrind >/dev/null 2>&1; then
+    instructions() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+            awk '/Collected :/ { print $NF }'
+    }
+    small=100000000
+    o_ir=$(LUA_PATH="$BUILD/?.lua;;" LUA_CPATH="$BUILD/?.so;;" instructions "$LUA" "$SCRIPT" "$small")
+    t_ir=$( (unset LUA_PATH LUA_CPATH LUA_INIT; instructions "$LUA" "$SCRIPT" "$small") )
+    echo
+    echo "Instructions (callgrind, whole process, $small-byte body): ours $o_ir, LuaSocket $t_ir," \
+        "ratio $(awk -v o="$o_ir" -v t="$t_ir" 'BEGIN { printf "%.2f", t / o }') (LuaSocket / ours)"
+fi

@@ -45,7 +45,7 @@ pub fn sort_key(lowercase_name: &[u8]) -> (usize, &[u8]) {
 mod tests {
     use super::sort_key;
 
-    fn sorted<'a>(mut names: Vec<&'a [u8]>) -> Vec<&'a [u8]> {
+    fn sorted(mut names: Vec<&[u8]>) -> Vec<&[u8]> {
         names.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         names
     }
