@@ -3,6 +3,7 @@
 #                     all five interpreters
 # make demo           the manual's attachment example, as smtp.message makes it
 # make bench          the 1 GB message-body benchmark against LuaSocket
+# make rock-check     luarocks make into temporary trees (see scripts/rock-check.sh)
 
 LUA ?= lua5.4
 INTERPRETERS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
@@ -19,7 +20,7 @@ BUILD := build/$(LUA)
 TARGET := target/$(LUA)
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build deps test cargo-test specs demo bench clean
+.PHONY: all build deps test cargo-test specs demo bench clean rock-build rock-install rock-check
 
 all: build
 
@@ -31,7 +32,7 @@ build:
 deps:
 	sh scripts/install-deps.sh
 
-test: deps cargo-test specs
+test: deps cargo-test specs rock-check
 
 cargo-test:
 	cargo test
@@ -49,3 +50,27 @@ bench: deps
 
 clean:
 	rm -rf build target
+
+# LuaRocks: luasmtp-scm-1.rockspec (build.type = "make") runs
+#   make rock-build   LUA=<interpreter path>
+#   make rock-install LUA=<interpreter path> INST_LUADIR=<dir> INST_LIBDIR=<dir>
+# LuaRocks passes the interpreter as a path (/usr/bin/lua5.1, .../luajit), so
+# the cargo feature comes from asking it; LuaJIT's _VERSION is "Lua 5.1".
+# One cargo target directory per feature, apart from `make build`'s.
+# make rock-check     scripts/rock-check.sh: luarocks make into temporary trees,
+#                     with a fake luasocket rock claiming socket.smtp too
+ROCK_LUA_ID = $(shell $(LUA) -e 'print(jit and "luajit" or _VERSION)' 2>/dev/null)
+ROCK_FEATURE = $(or $(filter lua51 lua52 lua53 lua54 luajit,$(subst Lua 5.,lua5,$(ROCK_LUA_ID))),$(error cannot tell which Lua LUA=$(LUA) is (it printed "$(ROCK_LUA_ID)")))
+ROCK_TARGET = target/rock-$(ROCK_FEATURE)
+
+rock-build:
+	cargo build --release --no-default-features --features module,$(ROCK_FEATURE) --target-dir $(ROCK_TARGET)
+
+rock-install:
+	@test -n "$(INST_LUADIR)" && test -n "$(INST_LIBDIR)" || \
+		{ echo "rock-install needs INST_LUADIR and INST_LIBDIR (the rockspec passes them)" >&2; exit 1; }
+	install -D -m 644 lua/socket/smtp.lua "$(INST_LUADIR)/socket/smtp.lua"
+	install -D -m 755 $(ROCK_TARGET)/release/libluasmtp.so "$(INST_LIBDIR)/socket/smtp/core.so"
+
+rock-check:
+	sh scripts/rock-check.sh
