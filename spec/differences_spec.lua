@@ -10,8 +10,10 @@ describe("differences from LuaSocket's smtp.message", function()
     before_each(function() theirs = load_luasocket() end)
 
     it("X-Mailer names luasmtp", function()
-        assert.truthy(pump(ours.message({})):find("\r\nX-Mailer: luasmtp ", 1, true))
-        assert.truthy(pump(theirs.message({})):find("\r\nX-Mailer: LuaSocket ", 1, true))
+        -- LuaSocket's header order varies, so look for the line anywhere.
+        local function mailer(text) return ("\r\n" .. text):match("\r\nX%-Mailer: ([^\r]*)") end
+        assert.truthy(mailer(pump(ours.message({}))):find("^luasmtp "))
+        assert.truthy(mailer(pump(theirs.message({}))):find("^LuaSocket "))
     end)
 
     it("boundaries are unpredictable, not a timestamp and a counter", function()
