@@ -32,7 +32,7 @@ build:
 deps:
 	sh scripts/install-deps.sh
 
-test: deps cargo-test specs rock-check
+test: deps cargo-test rock-check specs
 
 cargo-test:
 	cargo test

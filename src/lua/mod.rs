@@ -52,3 +52,55 @@ fn unix_now() -> i64 {
         Err(before) => -(before.duration().as_secs() as i64),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mlua::{Function, Lua, Value};
+
+    /// Runs `core.message` on the mesgt that `mesgt_code` evaluates to, and
+    /// concatenates the pieces, marking each body source as `<source>`.
+    fn pieces(mesgt_code: &str) -> Result<String, String> {
+        let lua = Lua::new();
+        let core = super::module_table(&lua).unwrap();
+        let mesgt: Value = lua.load(mesgt_code).eval().unwrap();
+        let message: Function = core.get("message").unwrap();
+        let (next_piece, problem): (Value, Value) = message.call((mesgt, "+0000")).unwrap();
+        let Value::Function(next_piece) = next_piece else {
+            return Err(problem.to_string().unwrap());
+        };
+        let mut text = String::new();
+        loop {
+            match next_piece.call::<Value>(()).unwrap() {
+                Value::Nil => return Ok(text),
+                Value::String(piece) => text.push_str(&piece.to_str().unwrap()),
+                Value::Function(_) => text.push_str("<source>"),
+                other => panic!("unexpected piece {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_are_the_layout_with_sources_left_to_lua() {
+        let text = pieces(r#"{ headers = { subject = "s" }, body = { { body = "a" }, { body = function() end } } }"#)
+            .unwrap();
+        assert!(text.starts_with("Date: "), "{text}");
+        assert!(
+            text.contains(" +0000\r\nSubject: s\r\nMIME-Version: 1.0\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("\r\n\r\na\r\n--"), "{text}");
+        assert!(text.contains("\r\n\r\n<source>\r\n--"), "{text}");
+    }
+
+    #[test]
+    fn misuse_comes_back_as_nil_and_a_message() {
+        assert_eq!(
+            pieces(r#"{ headers = { subject = true } }"#),
+            Err("bad value for header 'subject' (string expected, got boolean)".to_string())
+        );
+        assert_eq!(
+            pieces("42"),
+            Err("bad argument #1 to 'message' (table expected, got number)".to_string())
+        );
+    }
+}
