@@ -231,6 +231,11 @@ describe("smtp.message compared with LuaSocket", function()
             assert.are.equal("-0000", ours.ZONE)
         end)
 
+        it("falls back to ZONE when mesgt.zone is false", function()
+            local mine = assert_same(function() return { zone = false, body = "x" } end)
+            assert.truthy(mine.text:find("^Date: [^\r]* %-0000\r\n"))
+        end)
+
         it("keeps a date the script gave", function()
             local mine = assert_same(function()
                 return { zone = "+0100", headers = { date = "Mon, 1 Jan 2024 00:00:00 +0000" } }

@@ -61,9 +61,10 @@ pub fn read_message(lua: &Lua, mesgt: Value, defaults: Defaults) -> Read<Part<Lu
     let mut path = Vec::new();
     let mut fields = read_headers(lua, mesgt.get("headers")?, &path)?;
     if !fields.iter().any(|(name, _)| name == b"date") {
+        // `mesgt.zone or ZONE`, as LuaSocket writes it.
         let zone = match mesgt.get::<Value>("zone")? {
-            Value::Nil => defaults.zone,
-            given => given,
+            given if is_truthy(&given) => given,
+            _ => defaults.zone,
         };
         let zone = text(lua, zone, || "bad field 'zone'".to_string())?;
         let date = format_date(defaults.now, &zone.as_bytes());

@@ -8,8 +8,8 @@
 
 use super::tree::{Body, Multipart, Part};
 
-pub const DEFAULT_LEAF_TYPE: &[u8] = b"text/plain; charset=\"iso-8859-1\"";
-pub const DEFAULT_MULTIPART_TYPE: &[u8] = b"multipart/mixed";
+const DEFAULT_LEAF_TYPE: &[u8] = b"text/plain; charset=\"iso-8859-1\"";
+const DEFAULT_MULTIPART_TYPE: &[u8] = b"multipart/mixed";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Segment<B> {
