@@ -64,7 +64,7 @@ stat() { printf '%s' "$1" | field "$2" | median; }
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 cores=$(awk '/^processor/ { n++ } END { print n }' /proc/cpuinfo)
 version=$("$LUA" -v 2>&1 | awk '{ sub(/ +(Copyright|--).*/, ""); print; exit }')
-impl=$(printf '%s' "$OURS" | field impl | awk '{ print; exit }')
+impl=$(printf '%s' "$OURS" | field impl | awk '{ gsub(/_/, " "); print; exit }')
 
 o_s=$(stat "$OURS" seconds)
 t_s=$(stat "$THEIRS" seconds)

@@ -7,8 +7,6 @@
 //! Lua, never across a Rust frame: that keeps a chunk's trip free of C calls,
 //! keeps error values intact, and lets a body source yield where Lua allows.
 
-use std::cell::RefCell;
-
 use mlua::{Function, Lua, Value};
 
 use super::mesgt::LuaBody;
@@ -16,13 +14,9 @@ use crate::message::compose::Segment;
 
 /// The `next_piece` function over `segments`.
 pub fn create(lua: &Lua, segments: Vec<Segment<LuaBody>>) -> mlua::Result<Function> {
-    let segments = RefCell::new(segments.into_iter());
-    lua.create_function(move |lua, ()| {
-        let next = segments
-            .try_borrow_mut()
-            .map_err(|_| mlua::Error::runtime("message pieces taken re-entrantly"))?
-            .next();
-        Ok(match next {
+    let mut segments = segments.into_iter();
+    lua.create_function_mut(move |lua, ()| {
+        Ok(match segments.next() {
             Some(Segment::Bytes(bytes)) => Value::String(lua.create_string(bytes)?),
             Some(Segment::Leaf(LuaBody::Text(text))) => Value::String(text),
             Some(Segment::Leaf(LuaBody::Source(source))) => Value::Function(source),
