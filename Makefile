@@ -24,9 +24,12 @@ CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --tar
 
 all: build
 
+# The Lua half of the module: socket/smtp.lua and socket/smtp/*.lua.
+LUA_SOURCES := $(patsubst lua/%,%,$(wildcard lua/socket/*.lua lua/socket/smtp/*.lua))
+
 build:
 	cargo build $(CARGO_FLAGS)
-	install -D -m 644 lua/socket/smtp.lua $(BUILD)/socket/smtp.lua
+	for f in $(LUA_SOURCES); do install -D -m 644 lua/$$f $(BUILD)/$$f || exit 1; done
 	install -D -m 755 $(TARGET)/release/libluasmtp.so $(BUILD)/socket/smtp/core.so
 
 deps:
@@ -42,10 +45,11 @@ specs:
 
 demo: deps
 	$(MAKE) build LUA=$(LUA)
-	cd examples && LUA_PATH='../$(BUILD)/?.lua;;' LUA_CPATH='../$(BUILD)/?.so;;' $(LUA) ../demo/print_message.lua
+	sh demo/send_example.sh $(LUA) $(BUILD)
 
 bench: deps
 	$(MAKE) build LUA=$(LUA)
+	sh bench/send_rate.sh $(LUA)
 	sh bench/message_body.sh $(LUA)
 
 clean:
@@ -69,7 +73,7 @@ rock-build:
 rock-install:
 	@test -n "$(INST_LUADIR)" && test -n "$(INST_LIBDIR)" || \
 		{ echo "rock-install needs INST_LUADIR and INST_LIBDIR (the rockspec passes them)" >&2; exit 1; }
-	install -D -m 644 lua/socket/smtp.lua "$(INST_LUADIR)/socket/smtp.lua"
+	for f in $(LUA_SOURCES); do install -D -m 644 lua/$$f "$(INST_LUADIR)/$$f" || exit 1; done
 	install -D -m 755 $(ROCK_TARGET)/release/libluasmtp.so "$(INST_LIBDIR)/socket/smtp/core.so"
 
 rock-check:

@@ -3,8 +3,10 @@
 //! `message` is plain Rust (MIME generation); `lua` is the mlua edge that
 //! exposes it as the `socket.smtp.core` module, wrapped by `lua/socket/smtp.lua`.
 
+pub mod driver;
 mod lua;
 pub mod message;
+pub mod protocol;
 
 /// Entry point of `socket.smtp.core` (`luaopen_socket_smtp_core`).
 #[cfg_attr(feature = "module", mlua::lua_module(name = "socket_smtp_core"))]

@@ -5,6 +5,8 @@
 -- socket/smtp.lua wherever LuaSocket is installed.
 
 local core = require("socket.smtp.core")
+local arguments = require("socket.smtp.arguments")
+local message_source = require("socket.smtp.message_source")
 
 local smtp = {
     _VERSION = core.VERSION,
@@ -16,44 +18,8 @@ local smtp = {
     ZONE = "-0000",
 }
 
--- What LuaSocket's coroutine-based source says when pulled after its end,
--- and when a body source pulls the message it belongs to.
-local ENDED = "cannot resume dead coroutine"
-local RUNNING = "cannot resume non-suspended coroutine"
-
--- The LTN12 source over a message's pieces (strings to pass on, body
--- sources to drain). Body sources are called here, in Lua, through pcall:
--- an error one raises comes back as nil, err, as from LuaSocket.
-local function message_source(next_piece)
-    local draining, running = nil, false
-    return function()
-        if not next_piece then return nil, ENDED end
-        if running then return nil, RUNNING end
-        while true do
-            if draining then
-                running = true
-                local ok, chunk, err = pcall(draining)
-                running = false
-                if not ok or err then
-                    next_piece, draining = nil, nil
-                    if ok then return nil, err end
-                    return nil, chunk
-                end
-                if chunk then return chunk end
-                draining = nil
-            end
-            local piece = next_piece()
-            if piece == nil then
-                next_piece = nil
-                return nil
-            elseif type(piece) == "function" then
-                draining = piece
-            else
-                return piece
-            end
-        end
-    end
-end
+local sessions = require("socket.smtp.session")(smtp)
+local steps = sessions.steps
 
 -- core functions report programmer mistakes as nil, message; raise them at
 -- the caller's line, as a plain string like LuaSocket's errors.
@@ -61,6 +27,32 @@ function smtp.message(mesgt)
     local next_piece, problem = core.message(mesgt, smtp.ZONE)
     if not next_piece then error(problem, 2) end
     return message_source(next_piece)
+end
+
+-- Connects; failures raise, as LuaSocket's socket.try does.
+function smtp.open(server, port, create)
+    arguments.connection(server, port, create, 2)
+    local session, err = sessions.open(server, port, create)
+    if not session then sessions.raise(err) end
+    return session
+end
+
+-- Sends one message: 1, or nil, err. Written with plain returns rather
+-- than LuaSocket's protect, so that on Lua 5.1 a create() socket may yield.
+function smtp.send(mailt)
+    arguments.send(mailt, 2)
+    local session, err = sessions.open(mailt.server, mailt.port, mailt.create)
+    if not session then return nil, err end
+    local ext, ok
+    ext, err = steps.greet(session, mailt.domain)
+    if not ext then return nil, err end
+    ok, err = steps.auth(session, mailt.user, mailt.password, ext)
+    if not ok then return nil, err end
+    ok, err = steps.send(session, mailt)
+    if not ok then return nil, err end
+    ok, err = steps.quit(session)
+    if not ok then return nil, err end
+    return session:close()
 end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket

@@ -3,6 +3,7 @@
 
 mod mesgt;
 mod pieces;
+mod session;
 mod values;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,6 +12,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::message::boundary::new_boundary;
 use crate::message::compose::compose;
+use crate::protocol::extensions::{choose_auth, Mechanism};
 use mesgt::{read_message, Defaults, ReadError};
 
 /// The module's `_VERSION`, also the default `X-Mailer`.
@@ -23,6 +25,9 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     let core = lua.create_table()?;
     core.set("VERSION", VERSION)?;
     core.set("message", lua.create_function(message)?)?;
+    core.set("connect", lua.create_function(session::connect)?)?;
+    core.set("session", lua.create_function(session::detached)?)?;
+    core.set("auth_mechanism", lua.create_function(auth_mechanism)?)?;
     Ok(core)
 }
 
@@ -44,6 +49,17 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
     let segments = compose(root, &mut new_boundary);
     let next_piece = pieces::create(lua, segments)?;
     Ok((Value::Function(next_piece), Value::Nil))
+}
+
+/// `core.auth_mechanism(ext)`: "login", "plain" or nil, chosen from the
+/// EHLO reply as LuaSocket chooses.
+fn auth_mechanism(_: &Lua, ext: mlua::LuaString) -> mlua::Result<Option<&'static str>> {
+    Ok(
+        choose_auth(&ext.as_bytes()).map(|mechanism| match mechanism {
+            Mechanism::Login => "login",
+            Mechanism::Plain => "plain",
+        }),
+    )
 }
 
 fn unix_now() -> i64 {

@@ -1,0 +1,77 @@
+-- Checks of the arguments scripts pass. A wrong type is a programmer
+-- mistake: it raises an error that names the field, before anything is
+-- sent, at the level of the script's call.
+
+local arguments = {}
+
+local function callable(value)
+    if type(value) == "function" then return true end
+    local meta = getmetatable(value)
+    return type(meta) == "table" and meta.__call ~= nil
+end
+
+local function text(value)
+    local kind = type(value)
+    return kind == "string" or kind == "number"
+end
+
+local KINDS = {
+    text = { test = text, expected = "string expected" },
+    string = { test = function(v) return type(v) == "string" end, expected = "string expected" },
+    port = { test = text, expected = "number or string expected" },
+    callable = { test = callable, expected = "function expected" },
+}
+
+-- Raises unless `value` is of `kind` (or nil, when `optional`). `what` is
+-- how the error names it: "field 'from'" or "argument #1 to 'open'".
+local function check(what, value, kind, optional, level)
+    if value == nil and optional then return end
+    local rule = KINDS[kind]
+    if not rule.test(value) then
+        error(string.format("bad %s (%s, got %s)", what, rule.expected, type(value)), level + 1)
+    end
+end
+
+local function field(mailt, name, kind, optional, level)
+    check("field '" .. name .. "'", mailt[name], kind, optional, level + 1)
+end
+
+-- The fields a session's send uses: from, rcpt, source, step.
+function arguments.message(mailt, level)
+    level = level + 1
+    if type(mailt) ~= "table" then
+        error("bad argument #1 to 'send' (table expected, got " .. type(mailt) .. ")", level)
+    end
+    field(mailt, "from", "text", false, level)
+    if type(mailt.rcpt) == "table" then
+        for index, to in ipairs(mailt.rcpt) do
+            check("field 'rcpt' (entry " .. index .. ")", to, "text", false, level)
+        end
+    else
+        check("field 'rcpt'", mailt.rcpt, "text", false, level)
+    end
+    field(mailt, "source", "callable", false, level)
+    field(mailt, "step", "callable", true, level)
+end
+
+-- Every field of smtp.send{}.
+function arguments.send(mailt, level)
+    level = level + 1
+    arguments.message(mailt, level)
+    field(mailt, "user", "text", true, level)
+    field(mailt, "password", "text", true, level)
+    field(mailt, "domain", "text", true, level)
+    arguments.connection(mailt.server, mailt.port, mailt.create, level, "field")
+end
+
+-- smtp.open(server, port, create), or the same three fields of send{}.
+function arguments.connection(server, port, create, level, style)
+    level = level + 1
+    local names = style == "field" and { "field 'server'", "field 'port'", "field 'create'" }
+        or { "argument #1 to 'open'", "argument #2 to 'open'", "argument #3 to 'open'" }
+    check(names[1], server, "string", true, level)
+    check(names[2], port, "port", true, level)
+    check(names[3], create, "callable", true, level)
+end
+
+return arguments

@@ -1,0 +1,218 @@
+-- SMTP sessions: the object smtp.open returns, and the steps smtp.send is
+-- made of. socket.smtp.core holds the protocol; this file runs it.
+--
+-- On the native path the core does the I/O itself. On the create path every
+-- socket call is made here, from Lua, so that a socket whose methods yield
+-- (copas, an OpenResty-style shim) suspends the caller's coroutine instead
+-- of failing with "attempt to yield across a C-call boundary". For the same
+-- reason nothing here wraps socket calls in pcall: Lua 5.1 cannot yield
+-- across it. Failures travel as nil, err instead.
+
+local core = require("socket.smtp.core")
+local arguments = require("socket.smtp.arguments")
+
+local WRITE, READ = "write", "read"
+
+-- What smtp.open's methods raise on failure. With LuaSocket loaded, its own
+-- `try` raises, so socket.protect and scripts that look into the error see
+-- exactly what LuaSocket would throw; without it, the same shape: {err}.
+local function raiser()
+    local found, socket = pcall(require, "socket")
+    if found and type(socket) == "table" and type(socket.try) == "function" then
+        return function(err) socket.try(nil, err) end
+    end
+    return function(err) error({ err }, 0) end
+end
+local raise = raiser()
+
+-- `settings` is the module table: DOMAIN, SERVER, PORT and TIMEOUT are read
+-- from it at call time, as LuaSocket reads its constants.
+return function(settings)
+    local Session = {}
+    Session.__index = Session
+
+    -- Runs the operation under way until it wants a body chunk (true), ends
+    -- (code, reply) or fails (nil, err).
+    local function run(self)
+        local protocol, sock = self.protocol, self.sock
+        while true do
+            local step, value = protocol:advance()
+            if step == WRITE then
+                local sent, err = sock:send(value)
+                if not sent then return nil, err end
+            elseif step == READ then
+                local line, err = sock:receive("*l")
+                if not line then return nil, err end
+                protocol:receive_line(line)
+            else
+                return step, value
+            end
+        end
+    end
+
+    -- Any failure ends the session, as with LuaSocket.
+    local function failed(self, err)
+        self:close()
+        return nil, err
+    end
+
+    -- Runs the operation that `started, problem` reports on.
+    local function exchange(self, started, problem)
+        if not started then return failed(self, problem) end
+        local code, reply = run(self)
+        if not code then return failed(self, reply) end
+        return code, reply
+    end
+
+    -- A chunk must be a string; numbers pass, as LuaSocket's filters allow.
+    local function chunk_text(chunk)
+        if type(chunk) == "number" then return tostring(chunk) end
+        error("bad chunk from the message source (string expected, got " .. type(chunk) .. ")", 3)
+    end
+
+    -- The sink a step writes into; it dot-stuffs, as LuaSocket's chain does.
+    local function body_sink(self)
+        local protocol = self.protocol
+        return function(chunk)
+            if chunk then
+                if type(chunk) ~= "string" then chunk = chunk_text(chunk) end
+                if protocol:body(chunk) then return run(self) end
+            end
+            return 1
+        end
+    end
+
+    -- ltn12.pump.all with pump.step, without a call per chunk to either.
+    local function pump(self, source)
+        local protocol = self.protocol
+        while true do
+            local chunk, err = source()
+            if not chunk then
+                if err then return nil, err end
+                return 1
+            end
+            if type(chunk) ~= "string" then chunk = chunk_text(chunk) end
+            if protocol:body(chunk) then
+                local ok, write_err = run(self)
+                if not ok then return nil, write_err end
+            end
+        end
+    end
+
+    -- ltn12.pump.all with a script's own step.
+    local function pump_with(self, source, step)
+        local sink = body_sink(self)
+        while true do
+            local ok, err = step(source, sink)
+            if not ok then
+                if err then return nil, err end
+                return 1
+            end
+        end
+    end
+
+    -- The steps: each returns its result, or closes the session and
+    -- returns nil, err.
+    local steps = {}
+
+    function steps.greet(self, domain)
+        local code, reply = exchange(self, self.protocol:greet(domain or settings.DOMAIN))
+        if not code then return nil, reply end
+        return reply
+    end
+
+    function steps.mail(self, from) return exchange(self, self.protocol:mail(from)) end
+    function steps.rcpt(self, to) return exchange(self, self.protocol:rcpt(to)) end
+    function steps.quit(self) return exchange(self, self.protocol:quit()) end
+
+    function steps.login(self, user, password)
+        return exchange(self, self.protocol:login(user, password))
+    end
+
+    function steps.plain(self, user, password)
+        return exchange(self, self.protocol:plain(user, password))
+    end
+
+    function steps.auth(self, user, password, ext)
+        if not user or not password then return 1 end
+        local mechanism = core.auth_mechanism(ext)
+        if not mechanism then return failed(self, "authentication not supported") end
+        return steps[mechanism](self, user, password)
+    end
+
+    function steps.data(self, source, step)
+        local open, err = exchange(self, self.protocol:data())
+        if not open then return nil, err end
+        local pumped, pump_err
+        if step then
+            pumped, pump_err = pump_with(self, source, step)
+        else
+            pumped, pump_err = pump(self, source)
+        end
+        if not pumped then return failed(self, pump_err) end
+        self.protocol:end_body()
+        local code, reply = run(self)
+        if not code then return failed(self, reply) end
+        return code, reply
+    end
+
+    -- MAIL FROM and RCPT TO (in one write when the server pipelines), then
+    -- the data.
+    function steps.send(self, mailt)
+        local accepted, err = exchange(self, self.protocol:envelope(mailt.from, mailt.rcpt))
+        if not accepted then return nil, err end
+        return steps.data(self, mailt.source, mailt.step)
+    end
+
+    function Session:close()
+        if not self.closed then
+            self.closed = true
+            self.protocol:close()
+            if self.sock then self.sock:close() end
+        end
+        return 1
+    end
+
+    -- smtp.open's methods: the steps, raising on failure.
+    local function check(first, ...)
+        if first == nil then raise((...)) end
+        return first, ...
+    end
+    for name, step in pairs(steps) do
+        Session[name] = function(self, ...) return check(step(self, ...)) end
+    end
+    -- LuaSocket's send returns nothing.
+    function Session:send(mailt)
+        arguments.message(mailt, 2)
+        check(steps.send(self, mailt))
+    end
+
+    -- Sets TCP_NODELAY on a create() socket when it takes options; a socket
+    -- that does not is used as it is.
+    local function no_delay(sock)
+        pcall(function() return sock:setoption("tcp-nodelay", true) end)
+    end
+
+    -- Connects; returns a session, or nil, err.
+    local function open(server, port, create)
+        server, port = server or settings.SERVER, port or settings.PORT
+        local timeout = settings.TIMEOUT or 60
+        if not create then
+            local protocol, err = core.connect(server, port, timeout)
+            if not protocol then return nil, err end
+            return setmetatable({ protocol = protocol }, Session)
+        end
+        local sock, err = create()
+        if not sock then return nil, err end
+        sock:settimeout(timeout)
+        local connected, connect_err = sock:connect(server, port)
+        if not connected then
+            sock:close()
+            return nil, connect_err
+        end
+        no_delay(sock)
+        return setmetatable({ protocol = core.session(), sock = sock }, Session)
+    end
+
+    return { open = open, steps = steps, raise = raise }
+end

@@ -1,0 +1,244 @@
+-- The test servers of spec/support/smtp_servers.lua, checked with LuaSocket's
+-- own SMTP client.
+
+local socket = require("socket")
+local ltn12 = require("ltn12")
+local servers = require("smtp_servers")
+local load_luasocket = require("luasocket_smtp")
+
+-- LuaSocket ends the data with CRLF "." CRLF, so the server gets the message
+-- with a line end added.
+local MESSAGE = "Subject: hello\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line"
+local RECEIVED = MESSAGE .. "\r\n"
+
+-- Sends MESSAGE through LuaSocket's smtp.send; `fields` adds to or replaces
+-- the defaults. Returns what smtp.send returns.
+local function send(server, fields)
+    local mail = {
+        from = "<alice@example.com>",
+        rcpt = { "<bob@example.com>" },
+        source = ltn12.source.string(MESSAGE),
+        server = server.host,
+        port = server.port,
+    }
+    for k, v in pairs(fields or {}) do mail[k] = v end
+    return load_luasocket().send(mail)
+end
+
+-- Sends MESSAGE after AUTH PLAIN, which smtp.send never picks while the
+-- server offers LOGIN too.
+local function send_plain(server, user, password)
+    local smtp = load_luasocket()
+    return socket.protect(function()
+        local session = smtp.open(server.host, server.port)
+        local extensions = session:greet()
+        session:plain(user, password)
+        session:send({ from = "<alice@example.com>", rcpt = "<bob@example.com>",
+            source = ltn12.source.string(MESSAGE) })
+        session:quit()
+        session:close()
+        return extensions
+    end)()
+end
+
+describe("the test servers", function()
+    describe("aiosmtpd", function()
+        it("receives a message with its envelope and bytes", function()
+            local server = servers.aiosmtpd()
+            finally(function() server:stop() end)
+            assert.are.equal(1, send(server, { rcpt = { "<bob@example.com>", "<carol@example.com>" } }))
+            local received = server:received()
+            assert.are.equal(1, #received)
+            assert.are.equal("localhost", received[1].helo)
+            assert.are.equal("alice@example.com", received[1].mail_from)
+            assert.are.equal("FROM:<alice@example.com>", received[1].mail_argument)
+            assert.are.same({ "bob@example.com", "carol@example.com" }, received[1].rcpt_tos)
+            assert.are.equal(RECEIVED, received[1].data)
+            assert.is_nil(received[1].auth)
+        end)
+
+        it("accepts alice/secret with AUTH LOGIN and PLAIN, and refuses a wrong password", function()
+            local server = servers.aiosmtpd({ auth = true })
+            finally(function() server:stop() end)
+            assert.are.equal(1, send(server, { user = "alice", password = "secret" }))
+            assert.matches("AUTH LOGIN PLAIN", send_plain(server, "alice", "secret"))
+            local received = server:received()
+            assert.are.same({ mechanism = "LOGIN", login = "alice" }, received[1].auth)
+            assert.are.same({ mechanism = "PLAIN", login = "alice" }, received[2].auth)
+
+            local ok, err = send(server, { user = "alice", password = "wrong" })
+            assert.is_nil(ok)
+            assert.matches("^535 ", err)
+            ok, err = send_plain(server, "alice", "wrong")
+            assert.is_nil(ok)
+            assert.matches("^535 ", err)
+            assert.are.equal(2, #server:received())
+        end)
+
+        it("refuses the reject_rcpt address", function()
+            local server = servers.aiosmtpd({ reject_rcpt = "bad@example.com" })
+            finally(function() server:stop() end)
+            local ok, err = send(server, { rcpt = { "<good@example.com>", "<bad@example.com>" } })
+            assert.is_nil(ok)
+            assert.are.equal("550 5.1.1 <bad@example.com>: Recipient address rejected", err)
+            assert.are.same({}, server:received())
+        end)
+
+        it("delays its answers, serving connections concurrently", function()
+            local server = servers.aiosmtpd({ delay = 0.3 })
+            finally(function() server:stop() end)
+            local clients = {}
+            for i = 1, 10 do
+                clients[i] = assert(socket.connect(server.host, server.port))
+                clients[i]:settimeout(5)
+                assert.matches("^220 ", clients[i]:receive())
+            end
+            local start = socket.gettime()
+            for _, client in ipairs(clients) do client:send("EHLO localhost\r\n") end
+            for _, client in ipairs(clients) do
+                repeat
+                    local line = assert(client:receive())
+                until line:match("^250 ")
+                client:close()
+            end
+            local elapsed = socket.gettime() - start
+            -- one after the other, they would take 3 s
+            assert.is_true(elapsed >= 0.3 and elapsed < 2.5, "took " .. elapsed .. " s")
+        end)
+
+        it("can accept connections and say nothing", function()
+            local server = servers.aiosmtpd({ silent = true })
+            finally(function() server:stop() end)
+            local client = assert(socket.connect(server.host, server.port))
+            client:settimeout(0.3)
+            local line, err = client:receive()
+            client:close()
+            assert.is_nil(line)
+            assert.are.equal("timeout", err)
+        end)
+    end)
+
+    describe("smtp-sink", function()
+        it("receives a message for two recipients", function()
+            local server = servers.smtp_sink()
+            finally(function() server:stop() end)
+            assert.are.equal(1, send(server, { rcpt = { "<bob@example.com>", "<carol@example.com>" } }))
+            local received = server:received()
+            assert.are.equal(1, #received)
+            assert.are.equal("localhost", received[1].helo)
+            assert.are.equal("alice@example.com", received[1].mail_from)
+            assert.are.same({ "bob@example.com", "carol@example.com" }, received[1].rcpt_tos)
+            assert.are.equal(RECEIVED, received[1].data)
+        end)
+    end)
+
+    describe("the scripted server", function()
+        it("runs a normal dialogue and records every line", function()
+            local server = servers.scripted({})
+            finally(function() server:stop() end)
+            assert.are.equal(1, send(server, { user = "alice", password = "secret" }))
+            assert.are.same({
+                "EHLO localhost", "AUTH LOGIN", "YWxpY2U=", "c2VjcmV0",
+                "MAIL FROM:<alice@example.com>", "RCPT TO:<bob@example.com>", "DATA",
+                "Subject: hello", "", "first line", "..starts with a dot", "", "last line", ".",
+                "QUIT",
+            }, server:transcript())
+            local received = server:received()
+            assert.are.equal(1, #received)
+            assert.are.equal("alice@example.com", received[1].mail_from)
+            assert.are.same({ "bob@example.com" }, received[1].rcpt_tos)
+            assert.are.equal(RECEIVED, received[1].data)
+        end)
+
+        it("answers a step with the scripted reply", function()
+            local server = servers.scripted({ steps = { RCPT = { reply = "550 5.1.1 nope" } } })
+            finally(function() server:stop() end)
+            local ok, err = send(server)
+            assert.is_nil(ok)
+            assert.are.equal("550 5.1.1 nope", err)
+        end)
+
+        it("can target the n-th RCPT only", function()
+            local server = servers.scripted({ steps = { RCPT = { rcpt_index = 2, reply = "550 second" } } })
+            finally(function() server:stop() end)
+            local ok, err = send(server, { rcpt = { "<a@example.com>", "<b@example.com>", "<c@example.com>" } })
+            assert.is_nil(ok)
+            assert.are.equal("550 second", err)
+        end)
+
+        it("returns a multi-line reply whole", function()
+            local server = servers.scripted({ steps = { MAIL = { reply = "550-a\n550 b" } } })
+            finally(function() server:stop() end)
+            local ok, err = send(server)
+            assert.is_nil(ok)
+            assert.are.equal("550-a\n550 b", err)
+        end)
+
+        it("answers the LOGIN continuation lines as scripted", function()
+            local server = servers.scripted({ steps = { ["AUTH-PASSWORD"] = { reply = "535 5.7.8 no" } } })
+            finally(function() server:stop() end)
+            local ok, err = send(server, { user = "alice", password = "secret" })
+            assert.is_nil(ok)
+            assert.are.equal("535 5.7.8 no", err)
+        end)
+
+        it("can close the connection instead of answering", function()
+            local server = servers.scripted({ steps = { DATA = { close = true } } })
+            finally(function() server:stop() end)
+            local ok, err = send(server)
+            assert.is_nil(ok)
+            assert.are.equal("closed", err)
+            assert.are.equal("DATA", server:transcript()[4])
+        end)
+
+        it("can stay silent until the client times out", function()
+            local server = servers.scripted({ steps = { greeting = { silent = true } } })
+            finally(function() server:stop() end)
+            local smtp = load_luasocket()
+            smtp.TIMEOUT = 1
+            local start = socket.gettime()
+            local ok, err = smtp.send({ from = "<alice@example.com>", rcpt = "<bob@example.com>",
+                source = ltn12.source.string(MESSAGE), server = server.host, port = server.port })
+            local elapsed = socket.gettime() - start
+            assert.is_nil(ok)
+            assert.are.equal("timeout", err)
+            assert.is_true(elapsed > 0.9 and elapsed < 2, "took " .. elapsed .. " s")
+        end)
+
+        it("sends raw bytes and drips replies", function()
+            local server = servers.scripted({
+                steps = {
+                    greeting = { drip = "220 slow\r\n", interval = 0.01 },
+                    MAIL = { raw = "garbage\r\n" },
+                },
+            })
+            finally(function() server:stop() end)
+            local ok, err = send(server)
+            assert.is_nil(ok)
+            assert.are.equal("invalid server reply", err)
+        end)
+
+        it("advertises the scripted extensions and delays every reply", function()
+            local server = servers.scripted({ extensions = { "PIPELINING", "8BITMIME" }, delay = 0.05 })
+            finally(function() server:stop() end)
+            local start = socket.gettime()
+            local extensions = send_plain(server, "alice", "secret")
+            local elapsed = socket.gettime() - start
+            assert.are.equal("250-scripted\n250-PIPELINING\n250 8BITMIME", extensions)
+            -- greeting, EHLO, AUTH, MAIL, RCPT, DATA, end of data, QUIT
+            assert.is_true(elapsed >= 8 * 0.05, "took " .. elapsed .. " s")
+        end)
+    end)
+
+    it("stop() stops the server, and may be called again", function()
+        for _, start in ipairs({ servers.aiosmtpd, servers.smtp_sink, servers.scripted }) do
+            local server = start()
+            local client = assert(socket.connect(server.host, server.port))
+            client:close()
+            server:stop()
+            server:stop()
+            local _, err = socket.connect(server.host, server.port)
+            assert.are.equal("connection refused", err)
+        end
+    end)
+end)

@@ -1,0 +1,290 @@
+"""A fault-injecting SMTP server for the specs (see smtp_servers.lua).
+
+Usage: scripted_server.py DIR. Reads the script from DIR/options.json, listens
+on a free 127.0.0.1 port, writes the port to DIR/port once it accepts
+connections, and appends every line clients send to DIR/transcript.lua and
+every completed transaction to DIR/received.lua, as Lua values.
+
+By default it runs a permissive ESMTP dialogue. The script's "steps" override
+the reply at a step, named after the command verb ("EHLO", "MAIL", "RCPT",
+...), or "greeting", "AUTH-USER" and "AUTH-PASSWORD" (AUTH continuation
+lines), and "END" (the reply to the "." ending the data). An override holds
+any of: delay (seconds to wait first), reply (text, "\n" between lines),
+raw (bytes sent as they are), drip + interval (bytes sent one at a time),
+close (close the connection after sending what was given, if anything),
+silent (never answer again), rcpt_index (RCPT only: apply to the n-th RCPT
+of the transaction only).
+
+Strings from the script arrive from JSON with one code point per byte
+(smtp_servers.lua escapes every byte), so they are encoded back as latin-1.
+
+The helpers above the server proper are shared with aiosmtpd_server.py.
+"""
+
+import asyncio
+import json
+import os
+import re
+import sys
+
+
+def lua_value(value):
+    """Value as a Lua literal; strings and bytes become "\\ddd"-escaped."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogateescape")
+    if isinstance(value, (bytes, bytearray)):
+        return '"' + "".join(
+            chr(b) if 32 <= b < 127 and b not in b'"\\' else "\\%03d" % b
+            for b in value) + '"'
+    if isinstance(value, (list, tuple)):
+        return "{" + ",".join(lua_value(v) for v in value) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join("[%s]=%s" % (lua_value(k), lua_value(v))
+                              for k, v in value.items()) + "}"
+    raise TypeError("no Lua literal for %r" % (value,))
+
+
+class Records:
+    """An append-only file of Lua values, one per line, each followed by
+    ",": Lua wraps it in "return {...}", using only complete lines."""
+
+    def __init__(self, path):
+        self.file = open(path, "a")
+
+    def add(self, value):
+        self.file.write(lua_value(value) + ",\n")
+        self.file.flush()
+
+
+def serve(start):
+    """Runs `await start(options, directory)`, which returns a listening
+    asyncio server, announces its port, and serves until killed."""
+    directory = sys.argv[1]
+    with open(os.path.join(directory, "options.json")) as f:
+        options = json.load(f)
+
+    async def main():
+        server = await start(options, directory)
+        port = server.sockets[0].getsockname()[1]
+        # Written then renamed, so the Lua side never reads half a number.
+        temporary = os.path.join(directory, "port.tmp")
+        with open(temporary, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(temporary, os.path.join(directory, "port"))
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def latin1(text):
+    return text.encode("latin-1")
+
+
+# AUTH continuation steps for each mechanism, with the challenge that asks
+# for each, when the client gave no initial response. An initial response
+# stands for the first step.
+AUTH_STEPS = {
+    "LOGIN": [("AUTH-USER", "334 VXNlcm5hbWU6"),
+              ("AUTH-PASSWORD", "334 UGFzc3dvcmQ6")],
+    "PLAIN": [("AUTH-PASSWORD", "334 ")],
+}
+AUTH_OK = "235 2.7.0 Authentication successful"
+
+# Line length limit for the stream reader: large, so long message lines pass.
+LINE_LIMIT = 1 << 24
+
+
+class Connection:
+    def __init__(self, script, records, reader, writer):
+        self.script = script
+        self.records = records
+        self.reader = reader
+        self.writer = writer
+        self.helo = None
+        self.auth_steps = []  # continuation steps still to come
+        self.reset()
+
+    def reset(self):
+        self.mail_from = None
+        self.rcpt_tos = []
+        self.rcpt_count = 0
+
+    async def readline(self):
+        """The next line without its line end, recorded in the transcript;
+        None at end of input."""
+        line = await self.reader.readline()
+        if not line:
+            return None
+        if line.endswith(b"\n"):
+            line = line[:-1]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+        self.records["transcript"].add(line)
+        return line
+
+    def override(self, step):
+        override = self.script.get("steps", {}).get(step, {})
+        index = override.get("rcpt_index")
+        if index is not None and index != self.rcpt_count:
+            return {}
+        return override
+
+    async def answer(self, step, default):
+        """Answers at `step`, normally with `default`. Returns the bytes sent,
+        or None when the connection is to end (closed, silent, or gone)."""
+        override = self.override(step)
+        await asyncio.sleep(self.script.get("delay", 0) + override.get("delay", 0))
+        if override.get("silent"):
+            while await self.readline() is not None:
+                pass
+            return None
+        if "raw" in override:
+            sent = latin1(override["raw"])
+            self.writer.write(sent)
+        elif "drip" in override:
+            sent = latin1(override["drip"])
+            for i in range(len(sent)):
+                self.writer.write(sent[i:i + 1])
+                await self.writer.drain()
+                await asyncio.sleep(override.get("interval", 0.1))
+        else:
+            text = override.get("reply", None if override.get("close") else default)
+            sent = b"".join(latin1(line) + b"\r\n" for line in text.split("\n")) if text else b""
+            self.writer.write(sent)
+        await self.writer.drain()
+        return None if override.get("close") else sent
+
+    async def run(self):
+        if await self.answer("greeting", "220 scripted ESMTP") is None:
+            return
+        while True:
+            line = await self.readline()
+            if line is None:
+                return
+            if self.auth_steps:
+                if not await self.auth_continue():
+                    return
+                continue
+            verb, _, argument = line.decode("latin-1").partition(" ")
+            verb = verb.upper()
+            command = getattr(self, "command_" + verb, None)
+            if command:
+                if not await command(verb, argument):
+                    return
+            elif await self.answer(verb, "502 5.5.2 Error") is None:
+                return
+
+    # Each command_VERB answers and returns false when the connection ends.
+
+    async def command_EHLO(self, verb, argument):
+        self.helo = argument
+        # list(): an empty Lua table arrives as {}
+        lines = ["scripted"] + list(self.script.get("extensions", ["AUTH LOGIN PLAIN", "HELP"]))
+        reply = "\n".join("250%s%s" % ("-" if i < len(lines) - 1 else " ", line)
+                          for i, line in enumerate(lines))
+        return await self.answer(verb, reply) is not None
+
+    async def command_HELO(self, verb, argument):
+        self.helo = argument
+        return await self.answer(verb, "250 scripted") is not None
+
+    async def command_AUTH(self, verb, argument):
+        words = argument.split()
+        mechanism = words[0].upper() if words else ""
+        if mechanism not in AUTH_STEPS:
+            return await self.answer(verb, "504 5.5.4 Unrecognized authentication type") is not None
+        self.auth_steps = AUTH_STEPS[mechanism][len(words) - 1:]
+        sent = await self.answer(verb, self.auth_steps[0][1] if self.auth_steps else AUTH_OK)
+        if sent is None:
+            return False
+        if not sent.startswith(b"334"):
+            self.auth_steps = []
+        return True
+
+    async def auth_continue(self):
+        step, _ = self.auth_steps.pop(0)
+        sent = await self.answer(step, self.auth_steps[0][1] if self.auth_steps else AUTH_OK)
+        if sent is None:
+            return False
+        if not sent.startswith(b"334"):
+            self.auth_steps = []
+        return True
+
+    async def command_MAIL(self, verb, argument):
+        sent = await self.answer(verb, "250 2.1.0 Ok")
+        if sent is not None and sent.startswith(b"2"):
+            self.reset()
+            self.mail_from = address(argument)
+        return sent is not None
+
+    async def command_RCPT(self, verb, argument):
+        self.rcpt_count += 1
+        sent = await self.answer(verb, "250 2.1.5 Ok")
+        if sent is not None and sent.startswith(b"2"):
+            self.rcpt_tos.append(address(argument))
+        return sent is not None
+
+    async def command_DATA(self, verb, argument):
+        sent = await self.answer(verb, "354 End data with <CR><LF>.<CR><LF>")
+        if sent is None:
+            return False
+        if not sent.startswith(b"354"):
+            return True
+        lines = []
+        while True:
+            line = await self.readline()
+            if line is None:
+                return False
+            if line == b".":
+                break
+            lines.append(line[1:] if line.startswith(b".") else line)
+        sent = await self.answer("END", "250 2.0.0 Ok: queued")
+        if sent is not None and sent.startswith(b"2"):
+            self.records["received"].add({
+                "helo": self.helo, "mail_from": self.mail_from,
+                "rcpt_tos": self.rcpt_tos,
+                "data": b"".join(line + b"\r\n" for line in lines)})
+        self.reset()
+        return sent is not None
+
+    async def command_RSET(self, verb, argument):
+        self.reset()
+        return await self.answer(verb, "250 2.0.0 Ok") is not None
+
+    async def command_NOOP(self, verb, argument):
+        return await self.answer(verb, "250 2.0.0 Ok") is not None
+
+    async def command_QUIT(self, verb, argument):
+        await self.answer(verb, "221 2.0.0 Bye")
+        return False
+
+
+def address(argument):
+    """The address in "FROM:<a@b> ..." or "TO:<a@b> ...", else the argument."""
+    match = re.search(r"<([^>]*)>", argument)
+    return match.group(1) if match else argument
+
+
+async def start(script, directory):
+    records = {name: Records(os.path.join(directory, name + ".lua"))
+               for name in ("transcript", "received")}
+
+    async def handle(reader, writer):
+        try:
+            await Connection(script, records, reader, writer).run()
+        except (ConnectionError, ValueError):
+            pass  # client gone, or a line beyond LINE_LIMIT
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0, limit=LINE_LIMIT)
+
+
+if __name__ == "__main__":
+    serve(start)

@@ -1,0 +1,210 @@
+//! A native TCP connection to an SMTP server, and the loop that runs a
+//! session over it. `timeout` bounds the connection attempt to each
+//! address, and every exchange: each write, and the wait for each reply.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::errors::{describe, CLOSED, TIMEOUT};
+use super::resolve::resolve;
+use crate::protocol::session::{Next, Session};
+
+/// Socket timeouts of zero mean "no limit" to the kernel; never ask for less.
+const SHORTEST_WAIT: Duration = Duration::from_millis(1);
+
+pub struct Connection {
+    socket: Socket,
+    timeout: Option<Duration>,
+}
+
+impl Connection {
+    /// Connects to the first address of `host` that accepts, trying them in
+    /// the resolver's order. `timeout` None means no limit.
+    pub fn open(
+        host: &str,
+        service: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Connection, String> {
+        let mut last_error = None;
+        for address in resolve(host, service)? {
+            match connect(address, timeout) {
+                Ok(socket) => return Ok(Connection { socket, timeout }),
+                Err(error) => last_error = Some(describe(&error)),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| "host or service not provided, or not known".to_string()))
+    }
+
+    /// Runs `session` until it wants a body chunk ([`Next::Body`]) or its
+    /// operation is over ([`Next::Done`]). An I/O error is LuaSocket's
+    /// message for it.
+    pub fn drive(&mut self, session: &mut Session) -> Result<Next, String> {
+        let mut deadline = self.deadline();
+        let mut buffer = [0u8; 4096];
+        loop {
+            match session.poll() {
+                Next::Write => {
+                    self.write_all(session.output(), deadline)?;
+                    session.written();
+                    deadline = self.deadline();
+                }
+                Next::Read => {
+                    let received = self.read(&mut buffer, deadline)?;
+                    session.receive(&buffer[..received]);
+                }
+                next => return Ok(next),
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.timeout.map(|timeout| Instant::now() + timeout)
+    }
+
+    fn write_all(&self, mut bytes: &[u8], deadline: Option<Instant>) -> Result<(), String> {
+        while !bytes.is_empty() {
+            let wait = remaining(deadline)?;
+            self.socket
+                .set_write_timeout(wait)
+                .map_err(|e| describe(&e))?;
+            match self.socket.send_with_flags(bytes, libc::MSG_NOSIGNAL) {
+                Ok(0) => return Err(CLOSED.to_string()),
+                Ok(sent) => bytes = &bytes[sent..],
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(describe(&error)),
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&self, buffer: &mut [u8], deadline: Option<Instant>) -> Result<usize, String> {
+        loop {
+            let wait = remaining(deadline)?;
+            self.socket
+                .set_read_timeout(wait)
+                .map_err(|e| describe(&e))?;
+            match (&self.socket).read(buffer) {
+                Ok(0) => return Err(CLOSED.to_string()),
+                Ok(received) => return Ok(received),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(describe(&error)),
+            }
+        }
+    }
+}
+
+fn connect(address: SocketAddr, timeout: Option<Duration>) -> std::io::Result<Socket> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    match timeout {
+        Some(timeout) => socket.connect_timeout(&address.into(), timeout.max(SHORTEST_WAIT))?,
+        None => socket.connect(&address.into())?,
+    }
+    // Commands are written whole, so Nagle's algorithm could only delay them.
+    socket.set_tcp_nodelay(true)?;
+    Ok(socket)
+}
+
+/// The time left before `deadline`, or "timeout" when it has passed.
+fn remaining(deadline: Option<Instant>) -> Result<Option<Duration>, String> {
+    let Some(deadline) = deadline else {
+        return Ok(None);
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(TIMEOUT.to_string());
+    }
+    Ok(Some(left.max(SHORTEST_WAIT)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::thread;
+
+    use super::*;
+
+    /// A one-connection server on a free loopback port that sends `greeting`
+    /// and then answers every line it reads with `answer`.
+    fn server(greeting: &'static str, answer: &'static str) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            writer.write_all(greeting.as_bytes()).unwrap();
+            for line in BufReader::new(stream).lines() {
+                if line.is_err() || writer.write_all(answer.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_session_runs_over_a_real_connection() {
+        let port = server("220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n");
+        let mut connection =
+            Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).unwrap();
+        let mut session = Session::default();
+        session.greet(b"here").unwrap();
+        let Ok(Next::Done(Ok(reply))) = connection.drive(&mut session) else {
+            panic!()
+        };
+        assert_eq!(reply.text, b"250-mx\n250 PIPELINING");
+    }
+
+    #[test]
+    fn a_closed_port_is_refused() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+            .to_string();
+        let error = Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).err();
+        assert_eq!(error.as_deref(), Some("connection refused"));
+    }
+
+    #[test]
+    fn a_silent_server_times_out_within_the_timeout() {
+        let port = server("", "");
+        let timeout = Duration::from_millis(200);
+        let mut connection = Connection::open("127.0.0.1", &port, Some(timeout)).unwrap();
+        let mut session = Session::default();
+        session.greet(b"here").unwrap();
+        let started = Instant::now();
+        assert_eq!(
+            connection.drive(&mut session).err().as_deref(),
+            Some("timeout")
+        );
+        assert!(
+            started.elapsed() < timeout * 5,
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_server_that_hangs_up_gives_closed() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        thread::spawn(move || drop(listener.accept()));
+        let mut connection =
+            Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).unwrap();
+        let mut session = Session::default();
+        session.greet(b"here").unwrap();
+        assert_eq!(
+            connection.drive(&mut session).err().as_deref(),
+            Some("closed")
+        );
+    }
+}

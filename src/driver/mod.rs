@@ -1,0 +1,5 @@
+//! The native driver: Rust does the I/O for a session with socket2.
+
+pub mod connection;
+pub mod errors;
+pub mod resolve;

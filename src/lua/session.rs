@@ -1,0 +1,179 @@
+//! The session userdata: a [`Session`] and, on the native path, the
+//! [`Connection`] it runs over. Its methods start operations and advance
+//! them; the Lua half (`lua/socket/smtp/session.lua`) decides which
+//! operations to run and, on the `create` path, does the socket calls.
+//!
+//! Every method returns values, never raises: run-time failures come back
+//! as `nil, message`, the way the Lua half passes them on.
+
+use std::time::Duration;
+
+use mlua::{Lua, LuaString, MultiValue, UserData, UserDataMethods, Value};
+
+use crate::driver::connection::Connection;
+use crate::driver::errors::CLOSED;
+use crate::protocol::session::{Next, Refusal, Session};
+
+pub struct LuaSession {
+    session: Session,
+    /// The native connection; `None` on the `create` path.
+    connection: Option<Connection>,
+    /// Set by `close`: a closed native session only answers "closed".
+    closed: bool,
+}
+
+/// `core.connect(host, port, timeout)`: a native session, or nil, message.
+pub fn connect(
+    lua: &Lua,
+    (host, port, timeout): (LuaString, Value, Option<f64>),
+) -> mlua::Result<MultiValue> {
+    let service = match port {
+        Value::Integer(number) => number.to_string(),
+        Value::Number(number) if number.fract() == 0.0 => format!("{number:.0}"),
+        other => text(lua, other)?.to_str()?.to_string(),
+    };
+    let timeout = timeout
+        .filter(|seconds| *seconds >= 0.0)
+        .map(Duration::from_secs_f64);
+    match Connection::open(&host.to_str()?, &service, timeout) {
+        Ok(connection) => values(lua, (LuaSession::new(Some(connection)),)),
+        Err(message) => values(lua, (Value::Nil, message)),
+    }
+}
+
+/// `core.session()`: a session for the `create` path, where Lua does the I/O.
+pub fn detached(_: &Lua, (): ()) -> mlua::Result<LuaSession> {
+    Ok(LuaSession::new(None))
+}
+
+impl LuaSession {
+    fn new(connection: Option<Connection>) -> LuaSession {
+        LuaSession {
+            session: Session::default(),
+            connection,
+            closed: false,
+        }
+    }
+
+    /// The next step of the operation under way, as Lua sees it:
+    /// `"write", bytes` and `"read"` (create path only), `true` when a body
+    /// chunk is wanted, `code, reply` when the operation succeeded, and
+    /// `nil, message` when it failed.
+    fn advance(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
+        if self.closed {
+            return values(lua, (Value::Nil, CLOSED));
+        }
+        let next = match &mut self.connection {
+            Some(connection) => match connection.drive(&mut self.session) {
+                Ok(next) => next,
+                Err(message) => return values(lua, (Value::Nil, message)),
+            },
+            None => self.session.poll(),
+        };
+        match next {
+            Next::Write => {
+                let bytes = lua.create_string(self.session.output())?;
+                self.session.written();
+                values(lua, ("write", bytes))
+            }
+            Next::Read => values(lua, ("read",)),
+            Next::Body => values(lua, (true,)),
+            Next::Done(Ok(reply)) => values(lua, (reply.code, lua.create_string(&reply.text)?)),
+            Next::Done(Err(failure)) => {
+                values(lua, (Value::Nil, lua.create_string(failure.message())?))
+            }
+        }
+    }
+}
+
+/// `true`, or `nil, message` when the operation could not start.
+fn started(lua: &Lua, outcome: Result<(), Refusal>) -> mlua::Result<MultiValue> {
+    match outcome {
+        Ok(()) => values(lua, (true,)),
+        Err(refusal) => values(lua, (Value::Nil, refusal.message())),
+    }
+}
+
+/// A string or a number as Lua's `..` would see it; the Lua half has
+/// checked the types already.
+fn text(lua: &Lua, value: Value) -> mlua::Result<LuaString> {
+    let kind = value.type_name();
+    lua.coerce_string(value)?
+        .ok_or_else(|| mlua::Error::runtime(format!("string expected, got {kind}")))
+}
+
+/// The recipients: one string, or a table read like `ipairs` reads it.
+fn recipients(lua: &Lua, rcpt: Value) -> mlua::Result<Vec<LuaString>> {
+    let Value::Table(list) = rcpt else {
+        return Ok(vec![text(lua, rcpt)?]);
+    };
+    let mut all = Vec::new();
+    for index in 1.. {
+        match list.get::<Value>(index)? {
+            Value::Nil => break,
+            value => all.push(text(lua, value)?),
+        }
+    }
+    Ok(all)
+}
+
+fn values(lua: &Lua, values: impl mlua::IntoLuaMulti) -> mlua::Result<MultiValue> {
+    values.into_lua_multi(lua)
+}
+
+impl UserData for LuaSession {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method_mut("greet", |lua, this, domain: Value| {
+            let domain = text(lua, domain)?;
+            started(lua, this.session.greet(&domain.as_bytes()))
+        });
+        methods.add_method_mut("mail", |lua, this, from: Value| {
+            let from = text(lua, from)?;
+            started(lua, this.session.mail(&from.as_bytes()))
+        });
+        methods.add_method_mut("rcpt", |lua, this, to: Value| {
+            let to = text(lua, to)?;
+            started(lua, this.session.rcpt(&to.as_bytes()))
+        });
+        methods.add_method_mut("envelope", |lua, this, (from, rcpt): (Value, Value)| {
+            let from = text(lua, from)?;
+            let to = recipients(lua, rcpt)?;
+            let to_bytes: Vec<_> = to.iter().map(|to| to.as_bytes()).collect();
+            let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
+            started(lua, this.session.envelope(&from.as_bytes(), &to_slices))
+        });
+        methods.add_method_mut("data", |lua, this, ()| started(lua, this.session.data()));
+        methods.add_method_mut("quit", |lua, this, ()| started(lua, this.session.quit()));
+        methods.add_method_mut("login", |lua, this, (user, password): (Value, Value)| {
+            let (user, password) = (text(lua, user)?, text(lua, password)?);
+            started(
+                lua,
+                this.session.login(&user.as_bytes(), &password.as_bytes()),
+            )
+        });
+        methods.add_method_mut("plain", |lua, this, (user, password): (Value, Value)| {
+            let (user, password) = (text(lua, user)?, text(lua, password)?);
+            started(
+                lua,
+                this.session.plain(&user.as_bytes(), &password.as_bytes()),
+            )
+        });
+        methods.add_method_mut("advance", |lua, this, ()| this.advance(lua));
+        methods.add_method_mut("receive_line", |_, this, line: LuaString| {
+            this.session.receive_line(&line.as_bytes());
+            Ok(())
+        });
+        methods.add_method_mut("body", |_, this, chunk: LuaString| {
+            Ok(this.session.body(&chunk.as_bytes()))
+        });
+        methods.add_method_mut("end_body", |_, this, ()| {
+            this.session.end_body();
+            Ok(())
+        });
+        methods.add_method_mut("close", |_, this, ()| {
+            this.connection = None;
+            this.closed = true;
+            Ok(())
+        });
+    }
+}

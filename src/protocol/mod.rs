@@ -1,0 +1,7 @@
+//! The SMTP protocol without I/O: replies, extensions, DATA framing and the
+//! session state machine that both drivers run.
+
+pub mod dot_stuff;
+pub mod extensions;
+pub mod reply;
+pub mod session;

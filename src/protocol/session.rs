@@ -1,0 +1,511 @@
+//! The SMTP client session, without I/O: operations queue commands, the
+//! driver writes what [`Session::poll`] asks it to write and feeds back what
+//! the server answers, until the operation is done.
+//!
+//! An operation is a list of exchanges: a command (or none, for the
+//! greeting) and the reply class it needs. A command marked `waits` is
+//! written only after every earlier reply has arrived; the others go out
+//! together, which is how PIPELINING sends an envelope in one write.
+
+use std::collections::VecDeque;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use super::dot_stuff::{DotStuffer, TERMINATOR};
+use super::extensions::offers_pipelining;
+use super::reply::{Reply, ReplyError, ReplyReader};
+
+/// Body bytes are buffered up to this size before the driver writes them.
+pub const BODY_BUFFER: usize = 64 * 1024;
+
+/// What the driver must do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Write [`Session::output`], then call [`Session::written`].
+    Write,
+    /// Read from the server and [`Session::receive`] the bytes.
+    Read,
+    /// The data phase is open: give [`Session::body`] chunks, then
+    /// [`Session::end_body`].
+    Body,
+    /// The operation is over. On success, its last reply.
+    Done(Result<Reply, Failure>),
+}
+
+/// Why an operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered with another class of reply; this is its text.
+    Rejected(Vec<u8>),
+    /// The server's bytes are not an SMTP reply.
+    Malformed(ReplyError),
+    /// [`Session::poll`] was called with no operation under way.
+    Idle,
+}
+
+impl Failure {
+    pub fn message(&self) -> &[u8] {
+        match self {
+            Failure::Rejected(text) => text,
+            Failure::Malformed(error) => error.message().as_bytes(),
+            Failure::Idle => b"no command under way",
+        }
+    }
+}
+
+/// Why an operation was not started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// An argument holds CR or LF, which would inject another command.
+    LineBreak(&'static str),
+    /// Another operation is still under way.
+    Busy,
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::LineBreak(field) => format!("invalid {field}: contains CR or LF"),
+            Refusal::Busy => "the session is in the middle of another command".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    Nothing,
+    /// The reply lists the extensions.
+    Ehlo,
+    /// A 3xx reply to DATA opens the body.
+    Data,
+}
+
+#[derive(Debug)]
+struct Exchange {
+    /// Length of this exchange's command at the front of the staged bytes.
+    command: usize,
+    class: u16,
+    waits: bool,
+    after: After,
+}
+
+#[derive(Debug, Default)]
+pub struct Session {
+    /// Commands not written yet, in order.
+    staged: Vec<u8>,
+    exchanges: VecDeque<Exchange>,
+    /// How many of `exchanges` have had their command moved to `output`.
+    released: usize,
+    output: Vec<u8>,
+    replies: ReplyReader,
+    in_body: bool,
+    stuffer: DotStuffer,
+    pipelining: bool,
+    last: Option<Reply>,
+}
+
+impl Session {
+    /// Reads the greeting, then sends EHLO.
+    pub fn greet(&mut self, domain: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("domain", domain)])?;
+        self.expect(None, 2, After::Nothing);
+        self.expect(Some(&[b"EHLO ", domain]), 2, After::Ehlo);
+        Ok(())
+    }
+
+    pub fn mail(&mut self, from: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("from", from)])?;
+        self.expect(Some(&[b"MAIL FROM:", from]), 2, After::Nothing);
+        Ok(())
+    }
+
+    pub fn rcpt(&mut self, to: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("rcpt", to)])?;
+        self.expect(Some(&[b"RCPT TO:", to]), 2, After::Nothing);
+        Ok(())
+    }
+
+    /// MAIL FROM and every RCPT TO; in one write when the server pipelines.
+    pub fn envelope(&mut self, from: &[u8], to: &[&[u8]]) -> Result<(), Refusal> {
+        self.start(&[("from", from)])?;
+        if to.iter().any(|to| has_line_break(to)) {
+            return Err(Refusal::LineBreak("rcpt"));
+        }
+        let waits = !self.pipelining;
+        self.expect(Some(&[b"MAIL FROM:", from]), 2, After::Nothing);
+        for to in to {
+            self.expect(Some(&[b"RCPT TO:", to]), 2, After::Nothing);
+            self.exchanges.back_mut().expect("just pushed").waits = waits;
+        }
+        Ok(())
+    }
+
+    /// Sends DATA; a 3xx reply opens the body.
+    pub fn data(&mut self) -> Result<(), Refusal> {
+        self.start(&[])?;
+        self.expect(Some(&[b"DATA"]), 3, After::Data);
+        Ok(())
+    }
+
+    /// Adds a body chunk, dot-stuffed. Returns whether the buffer is full,
+    /// in which case [`Session::poll`] asks for a write.
+    pub fn body(&mut self, chunk: &[u8]) -> bool {
+        self.stuffer.stuff(chunk, &mut self.output);
+        self.output.len() >= BODY_BUFFER
+    }
+
+    /// Ends the body; its last bytes and the terminator go out in one write.
+    pub fn end_body(&mut self) {
+        self.in_body = false;
+        self.output.extend_from_slice(TERMINATOR);
+        self.expect(None, 2, After::Nothing);
+    }
+
+    pub fn quit(&mut self) -> Result<(), Refusal> {
+        self.start(&[])?;
+        self.expect(Some(&[b"QUIT"]), 2, After::Nothing);
+        Ok(())
+    }
+
+    /// AUTH LOGIN: the user name and the password answer one 334 each.
+    pub fn login(&mut self, user: &[u8], password: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("user", user)])?;
+        self.expect(Some(&[b"AUTH LOGIN"]), 3, After::Nothing);
+        self.expect(Some(&[STANDARD.encode(user).as_bytes()]), 3, After::Nothing);
+        self.expect(
+            Some(&[STANDARD.encode(password).as_bytes()]),
+            2,
+            After::Nothing,
+        );
+        Ok(())
+    }
+
+    /// AUTH PLAIN with the initial response (RFC 4616).
+    pub fn plain(&mut self, user: &[u8], password: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("user", user)])?;
+        let credentials = [b"\0".as_slice(), user, b"\0", password].concat();
+        let encoded = STANDARD.encode(credentials);
+        self.expect(
+            Some(&[b"AUTH PLAIN ", encoded.as_bytes()]),
+            2,
+            After::Nothing,
+        );
+        Ok(())
+    }
+
+    /// Takes bytes the server sent.
+    pub fn receive(&mut self, bytes: &[u8]) {
+        self.replies.push(bytes);
+    }
+
+    /// Takes one line the server sent, without its line end.
+    pub fn receive_line(&mut self, line: &[u8]) {
+        self.replies.push_line(line);
+    }
+
+    /// The bytes to write now.
+    pub fn output(&self) -> &[u8] {
+        &self.output
+    }
+
+    /// Tells the session that [`Session::output`] has been written.
+    pub fn written(&mut self) {
+        self.output.clear();
+    }
+
+    /// What to do next for the operation under way.
+    pub fn poll(&mut self) -> Next {
+        loop {
+            self.release();
+            let body_open = self.in_body && self.exchanges.is_empty();
+            if !self.output.is_empty() && !(body_open && self.output.len() < BODY_BUFFER) {
+                return Next::Write;
+            }
+            if body_open {
+                return Next::Body;
+            }
+            if self.exchanges.is_empty() {
+                return Next::Done(self.last.take().ok_or(Failure::Idle));
+            }
+            let reply = match self.replies.next_reply() {
+                None => return Next::Read,
+                Some(Err(error)) => return self.fail(Failure::Malformed(error)),
+                Some(Ok(reply)) => reply,
+            };
+            let exchange = self.exchanges.pop_front().expect("a reply was awaited");
+            self.released -= 1;
+            if reply.class() != exchange.class {
+                return self.fail(Failure::Rejected(reply.text));
+            }
+            match exchange.after {
+                After::Nothing => {}
+                After::Ehlo => self.pipelining = offers_pipelining(&reply.text),
+                After::Data => {
+                    self.in_body = true;
+                    self.stuffer = DotStuffer::default();
+                }
+            }
+            self.last = Some(reply);
+        }
+    }
+
+    /// Checks that no operation is under way and that no argument holds a
+    /// line break.
+    fn start(&mut self, arguments: &[(&'static str, &[u8])]) -> Result<(), Refusal> {
+        if !self.exchanges.is_empty() || self.in_body {
+            return Err(Refusal::Busy);
+        }
+        if let Some((field, _)) = arguments.iter().find(|(_, value)| has_line_break(value)) {
+            return Err(Refusal::LineBreak(field));
+        }
+        self.last = None;
+        Ok(())
+    }
+
+    /// Queues an exchange; its command is the concatenation of `parts`.
+    fn expect(&mut self, parts: Option<&[&[u8]]>, class: u16, after: After) {
+        let before = self.staged.len();
+        if let Some(parts) = parts {
+            for part in parts {
+                self.staged.extend_from_slice(part);
+            }
+            self.staged.extend_from_slice(b"\r\n");
+        }
+        self.exchanges.push_back(Exchange {
+            command: self.staged.len() - before,
+            class,
+            waits: true,
+            after,
+        });
+    }
+
+    /// Moves to the output every command that may be written now.
+    fn release(&mut self) {
+        let mut moved = 0;
+        while let Some(exchange) = self.exchanges.get(self.released) {
+            if exchange.waits && self.released > 0 {
+                break;
+            }
+            moved += exchange.command;
+            self.released += 1;
+        }
+        if moved > 0 {
+            self.output.extend_from_slice(&self.staged[..moved]);
+            self.staged.drain(..moved);
+        }
+    }
+
+    /// Ends the operation with `failure`; the session is left idle.
+    fn fail(&mut self, failure: Failure) -> Next {
+        self.exchanges.clear();
+        self.released = 0;
+        self.staged.clear();
+        self.output.clear();
+        self.replies.clear();
+        self.in_body = false;
+        Next::Done(Err(failure))
+    }
+}
+
+fn has_line_break(value: &[u8]) -> bool {
+    value.iter().any(|&byte| byte == b'\r' || byte == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the operation under way against canned server bytes: returns
+    /// every write, in order, and the outcome. `answers[i]` is what the
+    /// server sends at the i-th read.
+    fn run(session: &mut Session, answers: &[&str]) -> (Vec<String>, Result<String, String>) {
+        let mut writes = Vec::new();
+        let mut answers = answers.iter();
+        loop {
+            match session.poll() {
+                Next::Write => {
+                    writes.push(String::from_utf8(session.output().to_vec()).unwrap());
+                    session.written();
+                }
+                Next::Read => session.receive(answers.next().expect("a read too many").as_bytes()),
+                Next::Body => return (writes, Ok("<body>".into())),
+                Next::Done(outcome) => {
+                    let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
+                    return (
+                        writes,
+                        outcome
+                            .map(|r| text(&r.text))
+                            .map_err(|f| text(f.message())),
+                    );
+                }
+            }
+        }
+    }
+
+    fn greeted(ehlo: &str) -> Session {
+        let mut session = Session::default();
+        session.greet(b"client.example").unwrap();
+        let (writes, outcome) = run(&mut session, &["220 mx ready\r\n", ehlo]);
+        assert_eq!(writes, ["EHLO client.example\r\n"]);
+        assert!(outcome.is_ok());
+        session
+    }
+
+    #[test]
+    fn greet_reads_the_greeting_then_returns_the_ehlo_reply() {
+        let mut session = Session::default();
+        session.greet(b"here").unwrap();
+        let (writes, outcome) = run(&mut session, &["220 hi\r\n", "250-mx\r\n250 HELP\r\n"]);
+        assert_eq!(writes, ["EHLO here\r\n"]);
+        assert_eq!(outcome, Ok("250-mx\n250 HELP".into()));
+    }
+
+    #[test]
+    fn a_rejecting_greeting_ends_the_operation_with_its_text() {
+        let mut session = Session::default();
+        session.greet(b"here").unwrap();
+        let (writes, outcome) = run(&mut session, &["554 go away\r\n"]);
+        assert!(writes.is_empty());
+        assert_eq!(outcome, Err("554 go away".into()));
+    }
+
+    #[test]
+    fn without_pipelining_each_recipient_waits_for_the_previous_reply() {
+        let mut session = greeted("250 mx\r\n");
+        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        let (writes, outcome) = run(&mut session, &["250 ok\r\n", "250 b\r\n", "250 c\r\n"]);
+        assert_eq!(
+            writes,
+            [
+                "MAIL FROM:<a@x>\r\n",
+                "RCPT TO:<b@y>\r\n",
+                "RCPT TO:<c@z>\r\n"
+            ]
+        );
+        assert_eq!(outcome, Ok("250 c".into()));
+    }
+
+    #[test]
+    fn with_pipelining_the_envelope_goes_in_one_write() {
+        let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
+        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        let (writes, outcome) = run(&mut session, &["250 ok\r\n250 b\r\n", "250 c\r\n"]);
+        assert_eq!(
+            writes,
+            ["MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@z>\r\n"]
+        );
+        assert_eq!(outcome, Ok("250 c".into()));
+    }
+
+    #[test]
+    fn a_rejected_recipient_ends_a_pipelined_envelope_with_its_reply() {
+        let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
+        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        let (_, outcome) = run(&mut session, &["250 ok\r\n550 5.1.1 no b\r\n250 c\r\n"]);
+        assert_eq!(outcome, Err("550 5.1.1 no b".into()));
+        assert!(
+            session.quit().is_ok(),
+            "a failed operation leaves the session idle"
+        );
+    }
+
+    #[test]
+    fn arguments_with_line_breaks_are_refused_before_anything_is_queued() {
+        let mut session = greeted("250 mx\r\n");
+        assert_eq!(
+            session.mail(b"<a@x>\r\nRCPT TO:<evil>"),
+            Err(Refusal::LineBreak("from"))
+        );
+        assert_eq!(
+            session.envelope(b"<a@x>", &[b"<b>", b"<c>\n"]),
+            Err(Refusal::LineBreak("rcpt"))
+        );
+        assert_eq!(session.rcpt(b"\r"), Err(Refusal::LineBreak("rcpt")));
+        assert_eq!(session.login(b"u\n", b"p"), Err(Refusal::LineBreak("user")));
+        let mut fresh = Session::default();
+        assert_eq!(fresh.greet(b"a\r\nMAIL"), Err(Refusal::LineBreak("domain")));
+        assert_eq!(run(&mut session, &[]).1, Err("no command under way".into()));
+    }
+
+    #[test]
+    fn a_second_operation_cannot_start_before_the_first_ends() {
+        let mut session = greeted("250 mx\r\n");
+        session.mail(b"<a@x>").unwrap();
+        assert_eq!(session.rcpt(b"<b@y>"), Err(Refusal::Busy));
+    }
+
+    #[test]
+    fn the_body_is_stuffed_buffered_and_ends_with_the_terminator_in_the_same_write() {
+        let mut session = greeted("250 mx\r\n");
+        session.data().unwrap();
+        assert_eq!(
+            run(&mut session, &["354 go\r\n"]),
+            (vec!["DATA\r\n".into()], Ok("<body>".into()))
+        );
+        assert!(!session.body(b"Subject: x\r\n\r\n"));
+        assert!(!session.body(b".hidden\r\nend"));
+        assert_eq!(
+            session.poll(),
+            Next::Body,
+            "small bodies wait in the buffer"
+        );
+        session.end_body();
+        let (writes, outcome) = run(&mut session, &["250 queued\r\n"]);
+        assert_eq!(writes, ["Subject: x\r\n\r\n..hidden\r\nend\r\n.\r\n"]);
+        assert_eq!(outcome, Ok("250 queued".into()));
+    }
+
+    #[test]
+    fn a_full_body_buffer_asks_for_a_write() {
+        let mut session = greeted("250 mx\r\n");
+        session.data().unwrap();
+        assert_eq!(run(&mut session, &["354 go\r\n"]).1, Ok("<body>".into()));
+        let chunk = vec![b'x'; BODY_BUFFER / 2];
+        assert!(!session.body(&chunk[1..]));
+        assert!(!session.body(b"x"), "half full");
+        assert!(session.body(&chunk));
+        assert_eq!(session.poll(), Next::Write);
+        session.written();
+        assert_eq!(session.poll(), Next::Body);
+    }
+
+    #[test]
+    fn data_rejected_with_a_2xx_is_a_failure() {
+        let mut session = greeted("250 mx\r\n");
+        session.data().unwrap();
+        assert_eq!(
+            run(&mut session, &["250 what\r\n"]).1,
+            Err("250 what".into())
+        );
+    }
+
+    #[test]
+    fn auth_login_sends_each_credential_after_its_challenge() {
+        let mut session = greeted("250-mx\r\n250 AUTH LOGIN\r\n");
+        session.login(b"alice", b"secret").unwrap();
+        let answers = ["334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 ok\r\n"];
+        let (writes, outcome) = run(&mut session, &answers);
+        assert_eq!(writes, ["AUTH LOGIN\r\n", "YWxpY2U=\r\n", "c2VjcmV0\r\n"]);
+        assert_eq!(outcome, Ok("235 ok".into()));
+    }
+
+    #[test]
+    fn auth_plain_sends_one_command() {
+        let mut session = greeted("250-mx\r\n250 AUTH PLAIN\r\n");
+        session.plain(b"alice", b"secret").unwrap();
+        let (writes, outcome) = run(&mut session, &["535 bad\r\n"]);
+        assert_eq!(writes, ["AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"]);
+        assert_eq!(outcome, Err("535 bad".into()));
+    }
+
+    #[test]
+    fn garbage_from_the_server_is_a_malformed_reply() {
+        let mut session = Session::default();
+        session.greet(b"here").unwrap();
+        assert_eq!(
+            run(&mut session, &["hello\r\n"]).1,
+            Err("invalid server reply".into())
+        );
+    }
+}
