@@ -1,0 +1,123 @@
+-- The deliberate differences from LuaSocket in sending, side by side: each
+-- case runs LuaSocket and ours against the same kind of scripted server and
+-- shows what each does. README.md lists them under "Differences from
+-- LuaSocket".
+
+local ltn12 = require("ltn12")
+local socket = require("socket")
+local ours = require("socket.smtp")
+local load_luasocket = require("luasocket_smtp")
+local servers = require("smtp_servers")
+
+local function mailt(server, fields)
+    local t = {
+        from = "<alice@example.com>",
+        rcpt = "<bob@example.com>",
+        source = ltn12.source.string("Subject: x\r\n\r\nbody"),
+        server = server.host,
+        port = server.port,
+    }
+    for key, value in pairs(fields) do t[key] = value end
+    return t
+end
+
+-- Runs `script(smtp, server)` with a fresh scripted server for each
+-- implementation; returns, per implementation, what the script returned
+-- (packed) and the server's transcript.
+local function side_by_side(script_options, script)
+    local outcome = {}
+    for name, smtp in pairs({ luasocket = load_luasocket(), ours = ours }) do
+        local server = servers.scripted(script_options)
+        local saved = smtp.TIMEOUT
+        local results = { pcall(script, smtp, server) }
+        smtp.TIMEOUT = saved
+        outcome[name] = { results = results, transcript = server:transcript() }
+        server:stop()
+    end
+    return outcome.luasocket, outcome.ours
+end
+
+local function contains(lines, wanted)
+    for _, line in ipairs(lines) do
+        if line == wanted then return true end
+    end
+    return false
+end
+
+describe("sending, where luasmtp differs from LuaSocket on purpose", function()
+    it("refuses CR and LF in the envelope instead of sending an injected command", function()
+        local theirs, mine = side_by_side({}, function(smtp, server)
+            return smtp.send(mailt(server, { from = "<alice@example.com>\r\nRCPT TO:<eve@example.com>" }))
+        end)
+        -- The injected command reaches the server, and LuaSocket reads its
+        -- reply as the next one.
+        assert.is_true(contains(theirs.transcript, "RCPT TO:<eve@example.com>"))
+        assert.are.same({ true, nil, "invalid from: contains CR or LF" }, mine.results)
+        assert.is_false(contains(mine.transcript, "RCPT TO:<eve@example.com>"))
+    end)
+
+    it("raises for a missing field before connecting, naming the field", function()
+        local theirs, mine = side_by_side({}, function(smtp, server)
+            return smtp.send(mailt(server, { from = false }))
+        end)
+        assert.is_false(theirs.results[1])
+        assert.matches("attempt to concatenate", theirs.results[2])
+        assert.is_true(contains(theirs.transcript, "EHLO localhost"))
+        assert.is_false(mine.results[1])
+        assert.matches("bad field 'from' %(string expected, got boolean%)", mine.results[2])
+        assert.are.same({}, mine.transcript)
+    end)
+
+    it("hands a step the source's chunks and stuffs what it writes", function()
+        local seen = {}
+        local theirs, mine = side_by_side({}, function(smtp, server)
+            local chunks = {}
+            seen[smtp] = chunks
+            return smtp.send(mailt(server, {
+                source = ltn12.source.string(".starts with a dot"),
+                step = function(src, snk)
+                    local chunk, err = src()
+                    chunks[#chunks + 1] = chunk
+                    return snk(chunk, err) and chunk ~= nil, err
+                end,
+            }))
+        end)
+        assert.are.same({ true, 1 }, theirs.results)
+        assert.are.same({ true, 1 }, mine.results)
+        assert.are.same(theirs.transcript, mine.transcript)
+        assert.is_true(contains(mine.transcript, "..starts with a dot"))
+        -- LuaSocket's step sees the stuffed chunk, ours the source's own.
+        local luasocket_seen, ours_seen
+        for smtp, chunks in pairs(seen) do
+            if smtp == ours then ours_seen = chunks else luasocket_seen = chunks end
+        end
+        assert.are.same({ "..starts with a dot" }, luasocket_seen)
+        assert.are.same({ ".starts with a dot" }, ours_seen)
+    end)
+
+    it("refuses a reply line longer than 16 KiB", function()
+        local long = "550 " .. string.rep("x", 20000)
+        local theirs, mine = side_by_side({ steps = { MAIL = { reply = long } } }, function(smtp, server)
+            return smtp.send(mailt(server, {}))
+        end)
+        assert.are.same({ true, nil, long }, theirs.results)
+        assert.are.same({ true, nil, "server reply too long" }, mine.results)
+    end)
+
+    it("bounds a whole multi-line reply by TIMEOUT, not each line", function()
+        -- Three 9-byte lines, a byte every 0.08 s: each line within 1 s, the
+        -- reply in about 2.2 s.
+        local greeting = "220-aaaa\r\n220-bbbb\r\n220 cccc\r\n"
+        local script = { steps = { greeting = { drip = greeting, interval = 0.08 } } }
+        local theirs, mine = side_by_side(script, function(smtp, server)
+            smtp.TIMEOUT = 1
+            local started = socket.gettime()
+            local r, e = smtp.send(mailt(server, {}))
+            return r, e, socket.gettime() - started
+        end)
+        assert.are.same({ true, 1 }, { theirs.results[1], theirs.results[2] })
+        assert.is_true(theirs.results[4] > 2)
+        assert.are.same({ true, nil, "timeout" }, { mine.results[1], mine.results[2], mine.results[3] })
+        assert.is_true(mine.results[4] < 2)
+    end)
+end)
