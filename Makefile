@@ -1,8 +1,10 @@
 # make [LUA=lua5.4]   build the module for one interpreter into build/$(LUA)/
 # make test           install what is missing, then cargo test and busted on
 #                     all five interpreters
-# make demo           the manual's attachment example, as smtp.message makes it
-# make bench          the 1 GB message-body benchmark against LuaSocket
+# make demo           send the manual's attachment example to aiosmtpd on
+#                     loopback and show what arrived
+# make bench          messages/s against smtp-sink (ours, LuaSocket, smtplib,
+#                     smtp-source), then the 1 GB message-body benchmark
 # make rock-check     luarocks make into temporary trees (see scripts/rock-check.sh)
 
 LUA ?= lua5.4

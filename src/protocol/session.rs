@@ -219,7 +219,9 @@ impl Session {
         loop {
             self.release();
             let body_open = self.in_body && self.exchanges.is_empty();
-            if !self.output.is_empty() && !(body_open && self.output.len() < BODY_BUFFER) {
+            // An open body keeps its bytes until the buffer is full.
+            let holding = body_open && self.output.len() < BODY_BUFFER;
+            if !self.output.is_empty() && !holding {
                 return Next::Write;
             }
             if body_open {

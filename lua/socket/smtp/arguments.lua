@@ -24,13 +24,15 @@ local KINDS = {
 
 -- Raises unless `value` is of `kind` (or nil, when `optional`). `what` is
 -- how the error names it: "field 'from'" or "argument #1 to 'open'".
-local function check(what, value, kind, optional, level)
+function arguments.check(what, value, kind, optional, level)
     if value == nil and optional then return end
     local rule = KINDS[kind]
     if not rule.test(value) then
         error(string.format("bad %s (%s, got %s)", what, rule.expected, type(value)), level + 1)
     end
 end
+
+local check = arguments.check
 
 local function field(mailt, name, kind, optional, level)
     check("field '" .. name .. "'", mailt[name], kind, optional, level + 1)
@@ -72,6 +74,27 @@ function arguments.connection(server, port, create, level, style)
     check(names[1], server, "string", true, level)
     check(names[2], port, "port", true, level)
     check(names[3], create, "callable", true, level)
+end
+
+-- The arguments of smtp.open's session methods: kind and whether optional.
+local METHODS = {
+    greet = { { "text", true } },
+    mail = { { "text" } },
+    rcpt = { { "text" } },
+    login = { { "text" }, { "text" } },
+    plain = { { "text" }, { "text" } },
+    auth = { { "text", true }, { "text", true }, { "string", true } },
+    data = { { "callable" }, { "callable", true } },
+}
+
+-- Checks the arguments of session method `name` (self excluded).
+function arguments.method(name, level, ...)
+    local signature = METHODS[name]
+    if not signature then return end
+    for index, rule in ipairs(signature) do
+        local what = "argument #" .. index .. " to '" .. name .. "'"
+        check(what, (select(index, ...)), rule[1], rule[2], level + 1)
+    end
 end
 
 return arguments

@@ -135,7 +135,7 @@ return function(settings)
 
     function steps.auth(self, user, password, ext)
         if not user or not password then return 1 end
-        local mechanism = core.auth_mechanism(ext)
+        local mechanism = type(ext) == "string" and core.auth_mechanism(ext)
         if not mechanism then return failed(self, "authentication not supported") end
         return steps[mechanism](self, user, password)
     end
@@ -179,7 +179,10 @@ return function(settings)
         return first, ...
     end
     for name, step in pairs(steps) do
-        Session[name] = function(self, ...) return check(step(self, ...)) end
+        Session[name] = function(self, ...)
+            arguments.method(name, 2, ...)
+            return check(step(self, ...))
+        end
     end
     -- LuaSocket's send returns nothing.
     function Session:send(mailt)
