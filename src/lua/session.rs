@@ -177,3 +177,50 @@ impl UserData for LuaSession {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mlua::Lua;
+
+    /// The create path as the Lua half drives it: writes come out as
+    /// strings, reply lines go in, and the outcome is `code, reply`.
+    #[test]
+    fn a_detached_session_hands_its_io_to_lua() {
+        let lua = Lua::new();
+        lua.globals()
+            .set("core", super::super::module_table(&lua).unwrap())
+            .unwrap();
+        let steps: Vec<String> = lua
+            .load(
+                r#"
+                local s, seen = core.session(), {}
+                assert(s:greet("here"))
+                local replies = { "220 hi", "250-mx", "250 PIPELINING" }
+                for _ = 1, 10 do
+                    local step, value = s:advance()
+                    seen[#seen + 1] = tostring(step) .. " " .. tostring(value)
+                    if step == "read" then s:receive_line(table.remove(replies, 1))
+                    elseif step ~= "write" then break end
+                end
+                seen[#seen + 1] = table.concat({ s:mail("a\r\n") }, " ", 2)
+                s:close()
+                seen[#seen + 1] = table.concat({ tostring(select(1, s:advance())), select(2, s:advance()) }, " ")
+                return seen
+                "#,
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(
+            steps,
+            [
+                "read nil",
+                "write EHLO here\r\n",
+                "read nil",
+                "read nil",
+                "250 250-mx\n250 PIPELINING",
+                "invalid from: contains CR or LF",
+                "nil closed",
+            ]
+        );
+    }
+}
