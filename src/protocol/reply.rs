@@ -84,20 +84,21 @@ impl ReplyReader {
         loop {
             let unread = &self.input[self.start..];
             let Some(end) = unread.iter().position(|&byte| byte == b'\n') else {
-                if unread.len() > MAX_LINE {
+                // Room for a full line and the CR before its LF.
+                if unread.len() > MAX_LINE + 1 {
                     return Some(Err(ReplyError::TooLong));
                 }
                 self.compact();
                 return None;
             };
-            if end > MAX_LINE {
-                return Some(Err(ReplyError::TooLong));
-            }
             let line: Vec<u8> = unread[..end]
                 .iter()
                 .copied()
                 .filter(|&b| b != b'\r')
                 .collect();
+            if line.len() > MAX_LINE {
+                return Some(Err(ReplyError::TooLong));
+            }
             self.start += end + 1;
             if let Some(reply) = self.take_line(line) {
                 return Some(reply);
@@ -240,9 +241,23 @@ mod tests {
     fn an_endless_line_is_refused_once_it_passes_the_limit() {
         let mut reader = ReplyReader::default();
         reader.push(&vec![b'2'; MAX_LINE]);
-        assert_eq!(reader.next_reply(), None);
+        reader.push(b"\r");
+        assert_eq!(
+            reader.next_reply(),
+            None,
+            "a full line may still end with CRLF"
+        );
         reader.push(b"2");
         assert_eq!(reader.next_reply(), Some(Err(ReplyError::TooLong)));
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_accepted_with_its_crlf() {
+        let mut line = vec![b'2'; MAX_LINE];
+        line.extend_from_slice(b"\r\n");
+        assert!(matches!(replies(&line)[..], [Ok(_)]));
+        line.insert(0, b'2');
+        assert_eq!(replies(&line)[0], Err(ReplyError::TooLong));
     }
 
     #[test]
