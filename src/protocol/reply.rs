@@ -67,11 +67,6 @@ impl ReplyReader {
         self.input.push(b'\n');
     }
 
-    /// Whether some received bytes are not part of any reply returned yet.
-    pub fn has_pending(&self) -> bool {
-        self.start < self.input.len() || self.open.is_some()
-    }
-
     /// Forgets everything received and not yet returned.
     pub fn clear(&mut self) {
         self.input.clear();
@@ -224,7 +219,6 @@ mod tests {
             }
         }
         assert_eq!(got, [ok(250, "250-a\n250 b"), ok(220, "220 c")]);
-        assert!(!reader.has_pending());
     }
 
     #[test]
@@ -232,7 +226,6 @@ mod tests {
         let mut reader = ReplyReader::default();
         reader.push_line(b"250-a");
         assert_eq!(reader.next_reply(), None);
-        assert!(reader.has_pending());
         reader.push_line(b"250 b");
         assert_eq!(reader.next_reply(), Some(ok(250, "250-a\n250 b")));
     }
