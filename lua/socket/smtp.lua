@@ -31,7 +31,7 @@ end
 
 -- Connects; failures raise, as LuaSocket's socket.try does.
 function smtp.open(server, port, create)
-    arguments.connection(server, port, create, 2)
+    arguments.open(server, port, create, 2)
     local session, err = sessions.open(server, port, create)
     if not session then sessions.raise(err) end
     return session

@@ -63,17 +63,17 @@ function arguments.send(mailt, level)
     field(mailt, "user", "text", true, level)
     field(mailt, "password", "text", true, level)
     field(mailt, "domain", "text", true, level)
-    arguments.connection(mailt.server, mailt.port, mailt.create, level, "field")
+    field(mailt, "server", "string", true, level)
+    field(mailt, "port", "port", true, level)
+    field(mailt, "create", "callable", true, level)
 end
 
--- smtp.open(server, port, create), or the same three fields of send{}.
-function arguments.connection(server, port, create, level, style)
+-- smtp.open(server, port, create).
+function arguments.open(server, port, create, level)
     level = level + 1
-    local names = style == "field" and { "field 'server'", "field 'port'", "field 'create'" }
-        or { "argument #1 to 'open'", "argument #2 to 'open'", "argument #3 to 'open'" }
-    check(names[1], server, "string", true, level)
-    check(names[2], port, "port", true, level)
-    check(names[3], create, "callable", true, level)
+    check("argument #1 to 'open'", server, "string", true, level)
+    check("argument #2 to 'open'", port, "port", true, level)
+    check("argument #3 to 'open'", create, "callable", true, level)
 end
 
 -- The arguments of smtp.open's session methods: kind and whether optional.
