@@ -7,6 +7,8 @@ pub mod driver;
 mod lua;
 pub mod message;
 pub mod protocol;
+pub mod tls;
+pub mod wire;
 
 /// Entry point of `socket.smtp.core` (`luaopen_socket_smtp_core`).
 #[cfg_attr(feature = "module", mlua::lua_module(name = "socket_smtp_core"))]

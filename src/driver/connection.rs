@@ -10,7 +10,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::errors::{describe, CLOSED, TIMEOUT};
 use super::resolve::resolve;
-use crate::protocol::session::{Next, Session};
+use crate::wire::{Step, Wire};
 
 /// Socket timeouts of zero mean "no limit" to the kernel; never ask for less.
 const SHORTEST_WAIT: Duration = Duration::from_millis(1);
@@ -38,24 +38,24 @@ impl Connection {
         Err(last_error.unwrap_or_else(|| "host or service not provided, or not known".to_string()))
     }
 
-    /// Runs `session` until it wants a body chunk ([`Next::Body`]) or its
-    /// operation is over ([`Next::Done`]). An I/O error is LuaSocket's
-    /// message for it.
-    pub fn drive(&mut self, session: &mut Session) -> Result<Next, String> {
+    /// Runs `wire` until it wants a body chunk ([`Step::Body`]), has
+    /// finished a handshake ([`Step::Secured`]) or its operation is over
+    /// ([`Step::Done`]). An I/O error is LuaSocket's message for it.
+    pub fn drive(&mut self, wire: &mut Wire) -> Result<Step, String> {
         let mut deadline = self.deadline();
-        let mut buffer = [0u8; 4096];
+        let mut buffer = [0u8; 16 * 1024];
         loop {
-            match session.poll() {
-                Next::Write => {
-                    self.write_all(session.output(), deadline)?;
-                    session.written();
+            match wire.poll() {
+                Step::Write => {
+                    self.write_all(wire.output(), deadline)?;
+                    wire.written();
                     deadline = self.deadline();
                 }
-                Next::Read => {
+                Step::ReadLine | Step::ReadBytes(_) => {
                     let received = self.read(&mut buffer, deadline)?;
-                    session.receive(&buffer[..received]);
+                    wire.receive(&buffer[..received]);
                 }
-                next => return Ok(next),
+                step => return Ok(step),
             }
         }
     }
@@ -154,9 +154,9 @@ mod tests {
         let port = server("220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n");
         let mut connection =
             Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).unwrap();
-        let mut session = Session::default();
-        session.greet(b"here").unwrap();
-        let Ok(Next::Done(Ok(reply))) = connection.drive(&mut session) else {
+        let mut wire = Wire::default();
+        wire.session.greet(b"here").unwrap();
+        let Ok(Step::Done(Ok(reply))) = connection.drive(&mut wire) else {
             panic!()
         };
         assert_eq!(reply.text, b"250-mx\n250 PIPELINING");
@@ -179,11 +179,11 @@ mod tests {
         let port = server("", "");
         let timeout = Duration::from_millis(200);
         let mut connection = Connection::open("127.0.0.1", &port, Some(timeout)).unwrap();
-        let mut session = Session::default();
-        session.greet(b"here").unwrap();
+        let mut wire = Wire::default();
+        wire.session.greet(b"here").unwrap();
         let started = Instant::now();
         assert_eq!(
-            connection.drive(&mut session).err().as_deref(),
+            connection.drive(&mut wire).err().as_deref(),
             Some("timeout")
         );
         assert!(
@@ -200,11 +200,8 @@ mod tests {
         thread::spawn(move || drop(listener.accept()));
         let mut connection =
             Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).unwrap();
-        let mut session = Session::default();
-        session.greet(b"here").unwrap();
-        assert_eq!(
-            connection.drive(&mut session).err().as_deref(),
-            Some("closed")
-        );
+        let mut wire = Wire::default();
+        wire.session.greet(b"here").unwrap();
+        assert_eq!(connection.drive(&mut wire).err().as_deref(), Some("closed"));
     }
 }

@@ -12,10 +12,12 @@ use mlua::{Lua, LuaString, MultiValue, UserData, UserDataMethods, Value};
 
 use crate::driver::connection::Connection;
 use crate::driver::errors::CLOSED;
-use crate::protocol::session::{Next, Refusal, Session};
+use crate::protocol::session::Refusal;
+use crate::tls::config::{client_config, server_name, Trust};
+use crate::wire::{Step, Wire};
 
 pub struct LuaSession {
-    session: Session,
+    wire: Wire,
     /// The native connection; `None` on the `create` path.
     connection: Option<Connection>,
     /// Set by `close`: a closed native session only answers "closed".
@@ -49,40 +51,77 @@ pub fn detached(_: &Lua, (): ()) -> mlua::Result<LuaSession> {
 impl LuaSession {
     fn new(connection: Option<Connection>) -> LuaSession {
         LuaSession {
-            session: Session::default(),
+            wire: Wire::default(),
             connection,
             closed: false,
         }
     }
 
     /// The next step of the operation under way, as Lua sees it:
-    /// `"write", bytes` and `"read"` (create path only), `true` when a body
-    /// chunk is wanted, `code, reply` when the operation succeeded, and
-    /// `nil, message` when it failed.
+    /// `"write", bytes`, `"read"` (a line) and `"read", count` (create path
+    /// only), `true` when a body chunk is wanted, `version, cipher` when a
+    /// TLS handshake is complete, `code, reply` when the operation
+    /// succeeded, and `nil, message` when it failed.
     fn advance(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
         if self.closed {
             return values(lua, (Value::Nil, CLOSED));
         }
-        let next = match &mut self.connection {
-            Some(connection) => match connection.drive(&mut self.session) {
-                Ok(next) => next,
+        let step = match &mut self.connection {
+            Some(connection) => match connection.drive(&mut self.wire) {
+                Ok(step) => step,
                 Err(message) => return values(lua, (Value::Nil, message)),
             },
-            None => self.session.poll(),
+            None => self.wire.poll(),
         };
-        match next {
-            Next::Write => {
-                let bytes = lua.create_string(self.session.output())?;
-                self.session.written();
+        match step {
+            Step::Write => {
+                let bytes = lua.create_string(self.wire.output())?;
+                self.wire.written();
                 values(lua, ("write", bytes))
             }
-            Next::Read => values(lua, ("read",)),
-            Next::Body => values(lua, (true,)),
-            Next::Done(Ok(reply)) => values(lua, (reply.code, lua.create_string(&reply.text)?)),
-            Next::Done(Err(failure)) => {
+            Step::ReadLine => values(lua, ("read",)),
+            Step::ReadBytes(count) => values(lua, ("read", count)),
+            Step::Body => values(lua, (true,)),
+            Step::Secured => {
+                let (version, cipher) = self.wire.tls_description().unwrap_or_default();
+                values(lua, (version, cipher))
+            }
+            Step::Done(Ok(reply)) => values(lua, (reply.code, lua.create_string(&reply.text)?)),
+            Step::Done(Err(failure)) => {
                 values(lua, (Value::Nil, lua.create_string(failure.message())?))
             }
         }
+    }
+
+    /// Starts TLS: `servername` is sent as SNI and checked against the
+    /// certificate, which must come from `cafile`'s CAs (or the system's),
+    /// unless `verify` is false.
+    fn secure(
+        &mut self,
+        servername: &str,
+        cafile: Option<String>,
+        verify: bool,
+    ) -> Result<(), String> {
+        let trust = match (verify, cafile) {
+            (false, _) => Trust::Nothing,
+            (true, Some(path)) => Trust::File(path),
+            (true, None) => Trust::System,
+        };
+        let config = client_config(&trust)?;
+        self.wire.secure(config, server_name(servername)?)
+    }
+
+    /// The trace lines since the last call, as a table, or nil if none.
+    fn traced(&mut self, lua: &Lua) -> mlua::Result<Value> {
+        let lines = self.wire.session.take_trace();
+        if lines.is_empty() {
+            return Ok(Value::Nil);
+        }
+        let table = lua.create_table_with_capacity(lines.len(), 0)?;
+        for line in lines {
+            table.push(lua.create_string(line)?)?;
+        }
+        Ok(Value::Table(table))
     }
 }
 
@@ -125,49 +164,99 @@ impl UserData for LuaSession {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_method_mut("greet", |lua, this, domain: Value| {
             let domain = text(lua, domain)?;
-            started(lua, this.session.greet(&domain.as_bytes()))
+            started(lua, this.wire.session.greet(&domain.as_bytes()))
         });
         methods.add_method_mut("mail", |lua, this, from: Value| {
             let from = text(lua, from)?;
-            started(lua, this.session.mail(&from.as_bytes()))
+            started(lua, this.wire.session.mail(&from.as_bytes()))
         });
         methods.add_method_mut("rcpt", |lua, this, to: Value| {
             let to = text(lua, to)?;
-            started(lua, this.session.rcpt(&to.as_bytes()))
+            started(lua, this.wire.session.rcpt(&to.as_bytes()))
         });
         methods.add_method_mut("envelope", |lua, this, (from, rcpt): (Value, Value)| {
             let from = text(lua, from)?;
             let to = recipients(lua, rcpt)?;
             let to_bytes: Vec<_> = to.iter().map(|to| to.as_bytes()).collect();
             let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
-            started(lua, this.session.envelope(&from.as_bytes(), &to_slices))
+            started(
+                lua,
+                this.wire.session.envelope(&from.as_bytes(), &to_slices),
+            )
         });
-        methods.add_method_mut("data", |lua, this, ()| started(lua, this.session.data()));
-        methods.add_method_mut("quit", |lua, this, ()| started(lua, this.session.quit()));
+        methods.add_method_mut("ehlo", |lua, this, domain: Value| {
+            let domain = text(lua, domain)?;
+            started(lua, this.wire.session.ehlo(&domain.as_bytes()))
+        });
+        methods.add_method("offers_starttls", |_, this, ()| {
+            Ok(this.wire.session.offers_starttls())
+        });
+        methods.add_method_mut("starttls", |lua, this, ()| {
+            started(lua, this.wire.session.starttls())
+        });
+        methods.add_method_mut(
+            "secure",
+            |lua, this, (servername, cafile, verify): (LuaString, Option<LuaString>, bool)| {
+                let cafile = cafile.map(|path| path.to_string_lossy());
+                match this.secure(&servername.to_string_lossy(), cafile, verify) {
+                    Ok(()) => values(lua, (true,)),
+                    Err(message) => values(lua, (Value::Nil, message)),
+                }
+            },
+        );
+        methods.add_method("is_secure", |_, this, ()| Ok(this.wire.is_secure()));
+        methods.add_method_mut("data", |lua, this, ()| {
+            started(lua, this.wire.session.data())
+        });
+        methods.add_method_mut("quit", |lua, this, ()| {
+            started(lua, this.wire.session.quit())
+        });
         methods.add_method_mut("login", |lua, this, (user, password): (Value, Value)| {
             let (user, password) = (text(lua, user)?, text(lua, password)?);
             started(
                 lua,
-                this.session.login(&user.as_bytes(), &password.as_bytes()),
+                this.wire
+                    .session
+                    .login(&user.as_bytes(), &password.as_bytes()),
             )
         });
         methods.add_method_mut("plain", |lua, this, (user, password): (Value, Value)| {
             let (user, password) = (text(lua, user)?, text(lua, password)?);
             started(
                 lua,
-                this.session.plain(&user.as_bytes(), &password.as_bytes()),
+                this.wire
+                    .session
+                    .plain(&user.as_bytes(), &password.as_bytes()),
             )
         });
+        methods.add_method_mut("xoauth2", |lua, this, (user, token): (Value, Value)| {
+            let (user, token) = (text(lua, user)?, text(lua, token)?);
+            started(
+                lua,
+                this.wire
+                    .session
+                    .xoauth2(&user.as_bytes(), &token.as_bytes()),
+            )
+        });
+        methods.add_method_mut("trace", |_, this, ()| {
+            this.wire.session.enable_trace();
+            Ok(())
+        });
+        methods.add_method_mut("traced", |lua, this, ()| this.traced(lua));
         methods.add_method_mut("advance", |lua, this, ()| this.advance(lua));
         methods.add_method_mut("receive_line", |_, this, line: LuaString| {
-            this.session.receive_line(&line.as_bytes());
+            this.wire.receive_line(&line.as_bytes());
+            Ok(())
+        });
+        methods.add_method_mut("receive", |_, this, bytes: LuaString| {
+            this.wire.receive(&bytes.as_bytes());
             Ok(())
         });
         methods.add_method_mut("body", |_, this, chunk: LuaString| {
-            Ok(this.session.body(&chunk.as_bytes()))
+            Ok(this.wire.session.body(&chunk.as_bytes()))
         });
         methods.add_method_mut("end_body", |_, this, ()| {
-            this.session.end_body();
+            this.wire.session.end_body();
             Ok(())
         });
         methods.add_method_mut("close", |_, this, ()| {

@@ -20,7 +20,17 @@ pub fn choose_auth(ehlo: &[u8]) -> Option<Mechanism> {
 
 /// Whether the server advertises PIPELINING (RFC 2920).
 pub fn offers_pipelining(ehlo: &[u8]) -> bool {
-    keywords(ehlo).any(|keyword| keyword.eq_ignore_ascii_case(b"PIPELINING"))
+    offers(ehlo, b"PIPELINING")
+}
+
+/// Whether the server offers STARTTLS (RFC 3207).
+pub fn offers_starttls(ehlo: &[u8]) -> bool {
+    offers(ehlo, b"STARTTLS")
+}
+
+/// Whether the server offers the extension `keyword`, in any case.
+fn offers(ehlo: &[u8], keyword: &[u8]) -> bool {
+    keywords(ehlo).any(|offered| offered.eq_ignore_ascii_case(keyword))
 }
 
 /// LuaSocket's test, the Lua pattern "AUTH[^\n]+<mechanism>": somewhere on a
@@ -85,5 +95,13 @@ mod tests {
         assert!(offers_pipelining(b"250-mx\n250 PIPELINING"));
         assert!(!offers_pipelining(b"250 PIPELINING"));
         assert!(!offers_pipelining(b"250-mx\n250-XPIPELINING\n250 HELP"));
+    }
+
+    #[test]
+    fn starttls_is_a_keyword_like_pipelining() {
+        assert!(offers_starttls(b"250-mx\n250-STARTTLS\n250 HELP"));
+        assert!(offers_starttls(b"250-mx\n250 starttls"));
+        assert!(!offers_starttls(b"250 STARTTLS"));
+        assert!(!offers_starttls(b"250-mx\n250 AUTH STARTTLS"));
     }
 }

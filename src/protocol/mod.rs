@@ -5,3 +5,4 @@ pub mod dot_stuff;
 pub mod extensions;
 pub mod reply;
 pub mod session;
+pub mod trace;

@@ -13,11 +13,16 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::dot_stuff::{DotStuffer, TERMINATOR};
-use super::extensions::offers_pipelining;
+use super::extensions::{offers_pipelining, offers_starttls};
 use super::reply::{Reply, ReplyError, ReplyReader};
+use super::trace::Trace;
 
 /// Body bytes are buffered up to this size before the driver writes them.
 pub const BODY_BUFFER: usize = 64 * 1024;
+
+/// The class of an exchange whose every reply is a failure: replies have
+/// classes 1 to 5.
+const ANY_REPLY_FAILS: u16 = 0;
 
 /// What the driver must do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub enum Failure {
     Rejected(Vec<u8>),
     /// The server's bytes are not an SMTP reply.
     Malformed(ReplyError),
+    /// The TLS layer failed; this says why.
+    Tls(String),
     /// [`Session::poll`] was called with no operation under way.
     Idle,
 }
@@ -49,6 +56,7 @@ impl Failure {
         match self {
             Failure::Rejected(text) => text,
             Failure::Malformed(error) => error.message().as_bytes(),
+            Failure::Tls(reason) => reason.as_bytes(),
             Failure::Idle => b"no command under way",
         }
     }
@@ -61,6 +69,8 @@ pub enum Refusal {
     LineBreak(&'static str),
     /// Another operation is still under way.
     Busy,
+    /// STARTTLS was asked for, and the last EHLO reply does not offer it.
+    NoStartTls,
 }
 
 impl Refusal {
@@ -68,6 +78,7 @@ impl Refusal {
         match self {
             Refusal::LineBreak(field) => format!("invalid {field}: contains CR or LF"),
             Refusal::Busy => "the session is in the middle of another command".to_string(),
+            Refusal::NoStartTls => "STARTTLS not supported by server".to_string(),
         }
     }
 }
@@ -79,6 +90,12 @@ enum After {
     Ehlo,
     /// A 3xx reply to DATA opens the body.
     Data,
+    /// A 2xx reply to STARTTLS: TLS starts next, and whatever else the
+    /// server sent in plain text is discarded (RFC 3207).
+    StartTls,
+    /// A 3xx reply is an error challenge (XOAUTH2): an empty line answers
+    /// it, and the server's next reply is the failure.
+    ErrorChallenge,
 }
 
 #[derive(Debug)]
@@ -88,6 +105,8 @@ struct Exchange {
     class: u16,
     waits: bool,
     after: After,
+    /// Where the secret starts in the command, for the trace.
+    secret_from: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -101,8 +120,13 @@ pub struct Session {
     replies: ReplyReader,
     in_body: bool,
     stuffer: DotStuffer,
+    /// Bytes of the message data so far, before stuffing, for the trace.
+    body_size: u64,
+    /// What the last EHLO reply offers.
     pipelining: bool,
+    starttls: bool,
     last: Option<Reply>,
+    trace: Trace,
 }
 
 impl Session {
@@ -111,6 +135,28 @@ impl Session {
         self.start(&[("domain", domain)])?;
         self.expect(None, 2, After::Nothing);
         self.expect(Some(&[b"EHLO ", domain]), 2, After::Ehlo);
+        Ok(())
+    }
+
+    /// EHLO alone, as after STARTTLS.
+    pub fn ehlo(&mut self, domain: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("domain", domain)])?;
+        self.expect(Some(&[b"EHLO ", domain]), 2, After::Ehlo);
+        Ok(())
+    }
+
+    /// Whether the last EHLO reply offers STARTTLS.
+    pub fn offers_starttls(&self) -> bool {
+        self.starttls
+    }
+
+    /// STARTTLS; once it succeeds the driver must start TLS, then EHLO again.
+    pub fn starttls(&mut self) -> Result<(), Refusal> {
+        self.start(&[])?;
+        if !self.starttls {
+            return Err(Refusal::NoStartTls);
+        }
+        self.expect(Some(&[b"STARTTLS"]), 2, After::StartTls);
         Ok(())
     }
 
@@ -151,6 +197,7 @@ impl Session {
     /// Adds a body chunk, dot-stuffed. Returns whether the buffer is full,
     /// in which case [`Session::poll`] asks for a write.
     pub fn body(&mut self, chunk: &[u8]) -> bool {
+        self.body_size += chunk.len() as u64;
         self.stuffer.stuff(chunk, &mut self.output);
         self.output.len() >= BODY_BUFFER
     }
@@ -158,6 +205,7 @@ impl Session {
     /// Ends the body; its last bytes and the terminator go out in one write.
     pub fn end_body(&mut self) {
         self.in_body = false;
+        self.trace.data(self.body_size);
         self.output.extend_from_slice(TERMINATOR);
         self.expect(None, 2, After::Nothing);
     }
@@ -173,11 +221,13 @@ impl Session {
         self.start(&[("user", user)])?;
         self.expect(Some(&[b"AUTH LOGIN"]), 3, After::Nothing);
         self.expect(Some(&[STANDARD.encode(user).as_bytes()]), 3, After::Nothing);
+        self.redact_last(0);
         self.expect(
             Some(&[STANDARD.encode(password).as_bytes()]),
             2,
             After::Nothing,
         );
+        self.redact_last(0);
         Ok(())
     }
 
@@ -191,7 +241,40 @@ impl Session {
             2,
             After::Nothing,
         );
+        self.redact_last(b"AUTH PLAIN ".len());
         Ok(())
+    }
+
+    /// AUTH XOAUTH2 with an OAuth 2.0 bearer token, in the form Gmail and
+    /// Outlook take. A 334 reply is an error challenge.
+    pub fn xoauth2(&mut self, user: &[u8], token: &[u8]) -> Result<(), Refusal> {
+        self.start(&[("user", user)])?;
+        let response = [
+            b"user=".as_slice(),
+            user,
+            b"\x01auth=Bearer ",
+            token,
+            b"\x01\x01",
+        ]
+        .concat();
+        let encoded = STANDARD.encode(response);
+        self.expect(
+            Some(&[b"AUTH XOAUTH2 ", encoded.as_bytes()]),
+            2,
+            After::ErrorChallenge,
+        );
+        self.redact_last(b"AUTH XOAUTH2 ".len());
+        Ok(())
+    }
+
+    /// Keeps the trace lines from now on; see [`Session::take_trace`].
+    pub fn enable_trace(&mut self) {
+        self.trace.enable();
+    }
+
+    /// The trace lines since the last call, "C: ..." and "S: ...".
+    pub fn take_trace(&mut self) -> Vec<Vec<u8>> {
+        self.trace.take()
     }
 
     /// Takes bytes the server sent.
@@ -237,15 +320,30 @@ impl Session {
             };
             let exchange = self.exchanges.pop_front().expect("a reply was awaited");
             self.released -= 1;
+            self.trace.reply(&reply.text);
+            if exchange.after == After::ErrorChallenge && reply.class() == 3 {
+                self.expect(Some(&[]), ANY_REPLY_FAILS, After::Nothing);
+                continue;
+            }
             if reply.class() != exchange.class {
                 return self.fail(Failure::Rejected(reply.text));
             }
             match exchange.after {
-                After::Nothing => {}
-                After::Ehlo => self.pipelining = offers_pipelining(&reply.text),
+                After::Nothing | After::ErrorChallenge => {}
+                After::Ehlo => {
+                    self.pipelining = offers_pipelining(&reply.text);
+                    self.starttls = offers_starttls(&reply.text);
+                }
                 After::Data => {
                     self.in_body = true;
                     self.stuffer = DotStuffer::default();
+                    self.body_size = 0;
+                }
+                After::StartTls => {
+                    self.replies.clear();
+                    // Only the EHLO after the handshake tells what is offered.
+                    self.pipelining = false;
+                    self.starttls = false;
                 }
             }
             self.last = Some(reply);
@@ -279,7 +377,13 @@ impl Session {
             class,
             waits: true,
             after,
+            secret_from: None,
         });
+    }
+
+    /// Keeps the last queued command out of the trace from byte `from` on.
+    fn redact_last(&mut self, from: usize) {
+        self.exchanges.back_mut().expect("just queued").secret_from = Some(from);
     }
 
     /// Moves to the output every command that may be written now.
@@ -288,6 +392,10 @@ impl Session {
         while let Some(exchange) = self.exchanges.get(self.released) {
             if exchange.waits && self.released > 0 {
                 break;
+            }
+            if exchange.command > 0 {
+                let command = &self.staged[moved..moved + exchange.command - 2];
+                self.trace.command(command, exchange.secret_from);
             }
             moved += exchange.command;
             self.released += 1;
