@@ -184,3 +184,288 @@ impl Wire {
         self.tls.is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use rustls::{RootCertStore, ServerConfig, ServerConnection};
+
+    use super::*;
+    use crate::tls::config::server_name;
+
+    /// A CA and a server certificate for localhost, made for this test.
+    struct Certificates {
+        ca: CertificateDer<'static>,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivatePkcs8KeyDer<'static>,
+    }
+
+    fn certificates(ca_name: &str) -> Certificates {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, ca_name);
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
+        Certificates {
+            ca: ca.der().clone(),
+            chain: vec![leaf.der().clone()],
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        }
+    }
+
+    fn client_config(ca: &CertificateDer<'static>) -> Arc<ClientConfig> {
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.clone()).unwrap();
+        Arc::new(
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    }
+
+    /// An SMTP server in memory: plain text until `start_tls`, then TLS.
+    /// Every line the client sends is answered with the next of `answers`.
+    struct Server {
+        tls: Option<ServerConnection>,
+        config: Arc<ServerConfig>,
+        answers: VecDeque<&'static str>,
+        /// Bytes on their way to the client.
+        to_client: Vec<u8>,
+        /// Plain text from the client not yet a whole line.
+        partial: Vec<u8>,
+        lines: Vec<String>,
+        in_data: bool,
+    }
+
+    impl Server {
+        /// `implicit`: TLS from the first byte, else plain until STARTTLS.
+        fn new(certificates: &Certificates, answers: &[&'static str], implicit: bool) -> Server {
+            let key = PrivateKeyDer::Pkcs8(certificates.key.clone_key());
+            let config = ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certificates.chain.clone(), key)
+            .unwrap();
+            let mut server = Server {
+                tls: None,
+                config: Arc::new(config),
+                answers: answers.iter().copied().collect(),
+                to_client: Vec::new(),
+                partial: Vec::new(),
+                lines: Vec::new(),
+                in_data: false,
+            };
+            if implicit {
+                server.start_tls();
+            }
+            server.answer();
+            server
+        }
+
+        fn start_tls(&mut self) {
+            self.tls = Some(ServerConnection::new(self.config.clone()).unwrap());
+        }
+
+        /// Queues the next answer for the client.
+        fn answer(&mut self) {
+            let answer = self.answers.pop_front().expect("an answer too many");
+            match &mut self.tls {
+                Some(tls) => tls.writer().write_all(answer.as_bytes()).unwrap(),
+                None => self.to_client.extend_from_slice(answer.as_bytes()),
+            }
+        }
+
+        fn take_from_client(&mut self, mut bytes: &[u8]) {
+            let mut plain = Vec::new();
+            match &mut self.tls {
+                Some(tls) => {
+                    while !bytes.is_empty() {
+                        tls.read_tls(&mut bytes).unwrap();
+                        tls.process_new_packets().unwrap();
+                        let _ = tls.reader().read_to_end(&mut plain);
+                    }
+                }
+                None => plain.extend_from_slice(bytes),
+            }
+            self.partial.extend_from_slice(&plain);
+            while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.partial.drain(..=end).collect();
+                let line = String::from_utf8(line).unwrap().trim_end().to_string();
+                let answered = !self.in_data || line == ".";
+                self.in_data = (self.in_data || line == "DATA") && line != ".";
+                self.lines.push(line);
+                if answered {
+                    self.answer();
+                }
+                if self.lines.last().unwrap() == "STARTTLS" {
+                    self.start_tls();
+                }
+            }
+        }
+
+        /// Up to `wanted` bytes for the client; `None` when there are none.
+        fn send_to_client(&mut self, wanted: usize) -> Option<Vec<u8>> {
+            if let Some(tls) = &mut self.tls {
+                while tls.wants_write() {
+                    tls.write_tls(&mut self.to_client).unwrap();
+                }
+            }
+            if self.to_client.is_empty() {
+                return None;
+            }
+            let take = wanted.min(self.to_client.len());
+            Some(self.to_client.drain(..take).collect())
+        }
+    }
+
+    /// Runs the wire's operation against `server`, reading exactly the
+    /// byte counts the wire asks for, as a `create()` socket would.
+    fn run(wire: &mut Wire, server: &mut Server) -> Step {
+        for _ in 0..1000 {
+            match wire.poll() {
+                Step::Write => {
+                    server.take_from_client(wire.output());
+                    wire.written();
+                }
+                Step::ReadLine => {
+                    let bytes = server
+                        .send_to_client(usize::MAX)
+                        .expect("the server is silent");
+                    wire.receive(&bytes);
+                }
+                Step::ReadBytes(wanted) => {
+                    assert!(wanted > 0);
+                    let bytes = server
+                        .send_to_client(wanted)
+                        .expect("asked for bytes never sent");
+                    wire.receive(&bytes);
+                }
+                step => return step,
+            }
+        }
+        panic!("no end");
+    }
+
+    fn reply(step: Step) -> String {
+        match step {
+            Step::Done(Ok(reply)) => String::from_utf8(reply.text).unwrap(),
+            Step::Done(Err(failure)) => {
+                format!("failed: {}", String::from_utf8_lossy(failure.message()))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn starttls_discards_plain_text_sent_after_the_220() {
+        let certificates = certificates("test CA");
+        let mut server = Server::new(
+            &certificates,
+            &[
+                "220 mx\r\n",
+                "250-mx\r\n250 STARTTLS\r\n",
+                "220 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n",
+                "250-mx\r\n250 PIPELINING\r\n",
+                "250 ok\r\n",
+            ],
+            false,
+        );
+        let mut wire = Wire::default();
+        wire.session.greet(b"here").unwrap();
+        assert_eq!(reply(run(&mut wire, &mut server)), "250-mx\n250 STARTTLS");
+        wire.session.starttls().unwrap();
+        assert_eq!(reply(run(&mut wire, &mut server)), "220 go ahead");
+        let config = client_config(&certificates.ca);
+        wire.secure(config, server_name("localhost").unwrap())
+            .unwrap();
+        assert_eq!(run(&mut wire, &mut server), Step::Secured);
+        wire.session.ehlo(b"here").unwrap();
+        assert_eq!(reply(run(&mut wire, &mut server)), "250-mx\n250 PIPELINING");
+        wire.session.mail(b"<a@x>").unwrap();
+        assert_eq!(reply(run(&mut wire, &mut server)), "250 ok");
+        assert_eq!(
+            server.lines,
+            ["EHLO here", "STARTTLS", "EHLO here", "MAIL FROM:<a@x>"]
+        );
+    }
+
+    #[test]
+    fn a_certificate_for_another_name_fails_the_handshake() {
+        let certificates = certificates("test CA");
+        let mut server = Server::new(&certificates, &["220 mx\r\n"], true);
+        let mut wire = Wire::default();
+        wire.secure(
+            client_config(&certificates.ca),
+            server_name("mx.example").unwrap(),
+        )
+        .unwrap();
+        let outcome = reply(run(&mut wire, &mut server));
+        assert!(
+            outcome.starts_with(
+                "failed: certificate verify failed: certificate not valid for name \"mx.example\""
+            ),
+            "{outcome}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_ca_fails_the_handshake() {
+        let certificates = certificates("test CA");
+        let mut server = Server::new(&certificates, &["220 mx\r\n"], true);
+        let mut wire = Wire::default();
+        let stranger = super::tests::certificates("another CA").ca;
+        wire.secure(client_config(&stranger), server_name("localhost").unwrap())
+            .unwrap();
+        assert_eq!(
+            reply(run(&mut wire, &mut server)),
+            "failed: certificate verify failed: unknown issuer (not signed by a trusted CA)"
+        );
+    }
+
+    #[test]
+    fn implicit_tls_carries_a_large_body_in_exact_reads() {
+        let certificates = certificates("test CA");
+        let mut server = Server::new(
+            &certificates,
+            &["220 mx\r\n", "250 mx\r\n", "354 go\r\n", "250 queued\r\n"],
+            true,
+        );
+        // The greeting waits in the server's TLS buffer until the handshake.
+        let mut wire = Wire::default();
+        wire.secure(
+            client_config(&certificates.ca),
+            server_name("localhost").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(run(&mut wire, &mut server), Step::Secured);
+        assert_eq!(wire.tls_description().unwrap().0, "TLSv1.3");
+        wire.session.greet(b"here").unwrap();
+        assert_eq!(reply(run(&mut wire, &mut server)), "250 mx");
+        wire.session.data().unwrap();
+        assert_eq!(run(&mut wire, &mut server), Step::Body);
+        let line = b"0123456789012345678901234567890123456789\r\n";
+        for _ in 0..5000 {
+            if wire.session.body(line) {
+                assert_eq!(run(&mut wire, &mut server), Step::Body);
+            }
+        }
+        wire.session.end_body();
+        assert_eq!(reply(run(&mut wire, &mut server)), "250 queued");
+        // EHLO, DATA, the lines, the empty line of the terminator's own
+        // CRLF (as LuaSocket sends it), and the dot.
+        assert_eq!(server.lines.len(), 2 + 5000 + 2);
+        assert_eq!(server.lines[5002..], ["", "."]);
+    }
+}

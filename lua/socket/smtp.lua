@@ -29,10 +29,19 @@ function smtp.message(mesgt)
     return message_source(next_piece)
 end
 
--- Connects; failures raise, as LuaSocket's socket.try does.
+-- Connects; failures raise, as LuaSocket's socket.try does. Besides
+-- LuaSocket's (server, port, create), takes one table with those fields
+-- and the extension fields (tls, cafile, servername, verify, auth, trace).
 function smtp.open(server, port, create)
-    arguments.open(server, port, create, 2)
-    local session, err = sessions.open(server, port, create)
+    local options
+    if type(server) == "table" then
+        options = server
+        arguments.open_table(options, 2)
+        server, port, create = options.server, options.port, options.create
+    else
+        arguments.open(server, port, create, 2)
+    end
+    local session, err = sessions.open(server, port, create, options)
     if not session then sessions.raise(err) end
     return session
 end
@@ -41,7 +50,7 @@ end
 -- than LuaSocket's protect, so that on Lua 5.1 a create() socket may yield.
 function smtp.send(mailt)
     arguments.send(mailt, 2)
-    local session, err = sessions.open(mailt.server, mailt.port, mailt.create)
+    local session, err = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
     if not session then return nil, err end
     local ext, ok
     ext, err = steps.greet(session, mailt.domain)

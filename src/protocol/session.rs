@@ -618,4 +618,104 @@ mod tests {
             Err("invalid server reply".into())
         );
     }
+
+    #[test]
+    fn starttls_needs_the_offer_and_clears_what_the_last_ehlo_said() {
+        let mut plain = greeted("250-mx\r\n250 PIPELINING\r\n");
+        assert_eq!(plain.starttls(), Err(Refusal::NoStartTls));
+        assert_eq!(
+            Refusal::NoStartTls.message(),
+            "STARTTLS not supported by server"
+        );
+        let mut session = greeted("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+        assert!(session.offers_starttls());
+        session.starttls().unwrap();
+        let (writes, outcome) = run(&mut session, &["220 go\r\n250 injected\r\n"]);
+        assert_eq!(writes, ["STARTTLS\r\n"]);
+        assert_eq!(outcome, Ok("220 go".into()));
+        assert!(!session.offers_starttls());
+        session.ehlo(b"here").unwrap();
+        let (writes, outcome) = run(&mut session, &["250 mx\r\n"]);
+        assert_eq!(writes, ["EHLO here\r\n"]);
+        assert_eq!(outcome, Ok("250 mx".into()), "the injected line is gone");
+        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n"]);
+        assert_eq!(writes.len(), 2, "no PIPELINING after the new EHLO");
+    }
+
+    #[test]
+    fn xoauth2_sends_the_bearer_token_in_the_initial_response() {
+        let mut session = greeted("250-mx\r\n250 AUTH XOAUTH2\r\n");
+        session.xoauth2(b"me@example.com", b"ya29.token").unwrap();
+        let (writes, outcome) = run(&mut session, &["235 2.7.0 Accepted\r\n"]);
+        let expected = STANDARD.encode("user=me@example.com\x01auth=Bearer ya29.token\x01\x01");
+        assert_eq!(writes, [format!("AUTH XOAUTH2 {expected}\r\n")]);
+        assert_eq!(outcome, Ok("235 2.7.0 Accepted".into()));
+    }
+
+    #[test]
+    fn an_xoauth2_error_challenge_is_answered_and_its_final_reply_is_the_error() {
+        let mut session = greeted("250-mx\r\n250 AUTH XOAUTH2\r\n");
+        session.xoauth2(b"me", b"expired").unwrap();
+        let answers = [
+            "334 eyJzdGF0dXMiOiI0MDEifQ==\r\n",
+            "535 5.7.8 bad token\r\n",
+        ];
+        let (writes, outcome) = run(&mut session, &answers);
+        assert_eq!(writes.len(), 2);
+        assert_eq!(writes[1], "\r\n");
+        assert_eq!(outcome, Err("535 5.7.8 bad token".into()));
+    }
+
+    #[test]
+    fn the_trace_shows_commands_replies_and_data_size_but_no_secret() {
+        let mut session = Session::default();
+        session.enable_trace();
+        session.greet(b"here").unwrap();
+        run(
+            &mut session,
+            &["220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n"],
+        );
+        session.login(b"alice", b"secret").unwrap();
+        run(
+            &mut session,
+            &["334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 ok\r\n"],
+        );
+        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
+        run(&mut session, &["250 ok\r\n250 ok\r\n"]);
+        session.data().unwrap();
+        run(&mut session, &["354 go\r\n"]);
+        session.body(b"Subject: x\r\n\r\n.hi\r\n");
+        session.end_body();
+        run(&mut session, &["250 queued\r\n"]);
+        let lines: Vec<String> = session
+            .take_trace()
+            .into_iter()
+            .map(|line| String::from_utf8(line).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "S: 220 hi",
+                "C: EHLO here",
+                "S: 250-mx",
+                "S: 250 PIPELINING",
+                "C: AUTH LOGIN",
+                "S: 334 VXNlcm5hbWU6",
+                "C: <redacted>",
+                "S: 334 UGFzc3dvcmQ6",
+                "C: <redacted>",
+                "S: 235 ok",
+                "C: MAIL FROM:<a@x>",
+                "C: RCPT TO:<b@y>",
+                "S: 250 ok",
+                "S: 250 ok",
+                "C: DATA",
+                "S: 354 go",
+                "C: <19 bytes of data>",
+                "C: .",
+                "S: 250 queued",
+            ]
+        );
+    }
 }

@@ -15,11 +15,29 @@ local function text(value)
     return kind == "string" or kind == "number"
 end
 
+-- A rule for a string that must be one of `names`; a wrong string is
+-- shown as it is, since its type says nothing.
+local function one_of(names)
+    local allowed = {}
+    for _, name in ipairs(names) do allowed[name] = true end
+    return {
+        test = function(v) return allowed[v] == true end,
+        expected = '"' .. table.concat(names, '", "', 1, #names - 1) .. '" or "' .. names[#names] .. '" expected',
+        got = function(v)
+            if type(v) == "string" then return string.format("%q", v) end
+            return type(v)
+        end,
+    }
+end
+
 local KINDS = {
     text = { test = text, expected = "string expected" },
     string = { test = function(v) return type(v) == "string" end, expected = "string expected" },
+    boolean = { test = function(v) return type(v) == "boolean" end, expected = "boolean expected" },
     port = { test = text, expected = "number or string expected" },
     callable = { test = callable, expected = "function expected" },
+    tls = one_of({ "none", "auto", "starttls", "tls" }),
+    auth = one_of({ "plain", "login", "xoauth2" }),
 }
 
 -- Raises unless `value` is of `kind` (or nil, when `optional`). `what` is
@@ -28,7 +46,8 @@ function arguments.check(what, value, kind, optional, level)
     if value == nil and optional then return end
     local rule = KINDS[kind]
     if not rule.test(value) then
-        error(string.format("bad %s (%s, got %s)", what, rule.expected, type(value)), level + 1)
+        local got = rule.got and rule.got(value) or type(value)
+        error(string.format("bad %s (%s, got %s)", what, rule.expected, got), level + 1)
     end
 end
 
@@ -56,6 +75,21 @@ function arguments.message(mailt, level)
     field(mailt, "step", "callable", true, level)
 end
 
+-- The connection's fields, in smtp.send{} and smtp.open{}: LuaSocket's
+-- server, port and create, and the extensions.
+local function connection(t, level)
+    level = level + 1
+    field(t, "server", "string", true, level)
+    field(t, "port", "port", true, level)
+    field(t, "create", "callable", true, level)
+    field(t, "tls", "tls", true, level)
+    field(t, "cafile", "string", true, level)
+    field(t, "servername", "string", true, level)
+    field(t, "verify", "boolean", true, level)
+    field(t, "auth", "auth", true, level)
+    field(t, "trace", "callable", true, level)
+end
+
 -- Every field of smtp.send{}.
 function arguments.send(mailt, level)
     level = level + 1
@@ -63,9 +97,12 @@ function arguments.send(mailt, level)
     field(mailt, "user", "text", true, level)
     field(mailt, "password", "text", true, level)
     field(mailt, "domain", "text", true, level)
-    field(mailt, "server", "string", true, level)
-    field(mailt, "port", "port", true, level)
-    field(mailt, "create", "callable", true, level)
+    connection(mailt, level)
+end
+
+-- smtp.open{...}: the connection's fields.
+function arguments.open_table(options, level)
+    connection(options, level + 1)
 end
 
 -- smtp.open(server, port, create).
@@ -83,6 +120,7 @@ local METHODS = {
     rcpt = { { "text" } },
     login = { { "text" }, { "text" } },
     plain = { { "text" }, { "text" } },
+    xoauth2 = { { "text" }, { "text" } },
     auth = { { "text", true }, { "text", true }, { "string", true } },
     data = { { "callable" }, { "callable", true } },
 }

@@ -12,6 +12,7 @@ local core = require("socket.smtp.core")
 local arguments = require("socket.smtp.arguments")
 
 local WRITE, READ = "write", "read"
+local NO_OPTIONS = {}
 
 -- What smtp.open's methods raise on failure. With LuaSocket loaded, its own
 -- `try` raises, so socket.protect and scripts that look into the error see
@@ -31,19 +32,30 @@ return function(settings)
     local Session = {}
     Session.__index = Session
 
+    -- Hands the dialogue's new lines to the script's trace function.
+    local function show(self)
+        local lines = self.protocol:traced()
+        if lines then
+            for i = 1, #lines do self.trace(lines[i]) end
+        end
+    end
+
     -- Runs the operation under way until it wants a body chunk (true), ends
-    -- (code, reply) or fails (nil, err).
+    -- (code, reply), finishes a TLS handshake (version, cipher) or fails
+    -- (nil, err). Plain text is read by lines; TLS by exact byte counts,
+    -- which the core knows from the record headers.
     local function run(self)
-        local protocol, sock = self.protocol, self.sock
+        local protocol, sock, trace = self.protocol, self.sock, self.trace
         while true do
             local step, value = protocol:advance()
+            if trace then show(self) end
             if step == WRITE then
                 local sent, err = sock:send(value)
                 if not sent then return nil, err end
             elseif step == READ then
-                local line, err = sock:receive("*l")
-                if not line then return nil, err end
-                protocol:receive_line(line)
+                local data, err = sock:receive(value or "*l")
+                if not data then return nil, err end
+                if value then protocol:receive(data) else protocol:receive_line(data) end
             else
                 return step, value
             end
@@ -111,14 +123,48 @@ return function(settings)
         end
     end
 
+    -- TLS from the next byte on: the handshake, with the session's
+    -- servername (the server's name by default), cafile and verify.
+    local function secure(self)
+        local options = self.options
+        return exchange(self, self.protocol:secure(options.servername or self.server,
+            options.cafile, options.verify ~= false))
+    end
+
+    -- STARTTLS, the handshake, and EHLO again: only the new extension list
+    -- counts (RFC 3207). Returns that list.
+    local function upgrade(self, domain)
+        local ok, err = exchange(self, self.protocol:starttls())
+        if not ok then return nil, err end
+        ok, err = secure(self)
+        if not ok then return nil, err end
+        local code, ext = exchange(self, self.protocol:ehlo(domain))
+        if not code then return nil, ext end
+        return ext
+    end
+
+    -- With tls = "starttls" or "tls", credentials go out only under TLS.
+    local function credentials(self, started, problem)
+        if self.needs_tls and not self.protocol:is_secure() then
+            return failed(self, "credentials refused: the connection is not encrypted")
+        end
+        return exchange(self, started, problem)
+    end
+
     -- The steps: each returns its result, or closes the session and
     -- returns nil, err.
     local steps = {}
 
+    -- The greeting and EHLO; then STARTTLS when the tls mode asks for it.
     function steps.greet(self, domain)
-        local code, reply = exchange(self, self.protocol:greet(domain or settings.DOMAIN))
-        if not code then return nil, reply end
-        return reply
+        domain = domain or settings.DOMAIN
+        local code, ext = exchange(self, self.protocol:greet(domain))
+        if not code then return nil, ext end
+        local mode = self.mode
+        if mode == "starttls" or mode == "auto" and self.protocol:offers_starttls() then
+            return upgrade(self, domain)
+        end
+        return ext
     end
 
     function steps.mail(self, from) return exchange(self, self.protocol:mail(from)) end
@@ -126,16 +172,22 @@ return function(settings)
     function steps.quit(self) return exchange(self, self.protocol:quit()) end
 
     function steps.login(self, user, password)
-        return exchange(self, self.protocol:login(user, password))
+        return credentials(self, self.protocol:login(user, password))
     end
 
     function steps.plain(self, user, password)
-        return exchange(self, self.protocol:plain(user, password))
+        return credentials(self, self.protocol:plain(user, password))
     end
 
+    function steps.xoauth2(self, user, token)
+        return credentials(self, self.protocol:xoauth2(user, token))
+    end
+
+    -- The session's auth option forces a mechanism; else LuaSocket's
+    -- choice from the EHLO reply.
     function steps.auth(self, user, password, ext)
         if not user or not password then return 1 end
-        local mechanism = type(ext) == "string" and core.auth_mechanism(ext)
+        local mechanism = self.options.auth or type(ext) == "string" and core.auth_mechanism(ext)
         if not mechanism then return failed(self, "authentication not supported") end
         return steps[mechanism](self, user, password)
     end
@@ -196,15 +248,19 @@ return function(settings)
         pcall(function() return sock:setoption("tcp-nodelay", true) end)
     end
 
-    -- Connects; returns a session, or nil, err.
-    local function open(server, port, create)
-        server, port = server or settings.SERVER, port or settings.PORT
-        local timeout = settings.TIMEOUT or 60
-        if not create then
-            local protocol, err = core.connect(server, port, timeout)
-            if not protocol then return nil, err end
-            return setmetatable({ protocol = protocol }, Session)
-        end
+    -- The tls mode: as given; else implicit TLS on port 465, where plain
+    -- SMTP could only fail, unless create() brings its own socket (which
+    -- may do TLS itself, as lua-sendmail's LuaSec proxy does); else none.
+    local function tls_mode(tls, port, create)
+        if tls then return tls end
+        if not create and tonumber(port) == 465 then return "tls" end
+        return "none"
+    end
+
+    -- Connects, native or through create(); returns the session's protocol
+    -- and socket, or nil, err.
+    local function connect(server, port, create, timeout)
+        if not create then return core.connect(server, port, timeout) end
         local sock, err = create()
         if not sock then return nil, err end
         sock:settimeout(timeout)
@@ -214,8 +270,32 @@ return function(settings)
             return nil, connect_err
         end
         no_delay(sock)
-        return setmetatable({ protocol = core.session(), sock = sock }, Session)
+        return core.session(), sock
     end
 
-    return { open = open, steps = steps, raise = raise }
+    -- Connects, and starts implicit TLS if the mode says so; returns a
+    -- session, or nil, err. `options` holds the extension fields (tls,
+    -- cafile, servername, verify, auth, trace).
+    local function open(server, port, create, options)
+        server, port = server or settings.SERVER, port or settings.PORT
+        options = options or NO_OPTIONS
+        local protocol, sock = connect(server, port, create, settings.TIMEOUT or 60)
+        if not protocol then return nil, sock end
+        local mode = tls_mode(options.tls, port, create)
+        local self = setmetatable({
+            protocol = protocol, sock = sock, server = server, options = options,
+            mode = mode, needs_tls = mode == "starttls" or mode == "tls",
+        }, Session)
+        if options.trace then
+            self.trace = options.trace
+            protocol:trace()
+        end
+        if mode == "tls" then
+            local ok, err = secure(self)
+            if not ok then return nil, err end
+        end
+        return self
+    end
+
+    return { open = open, steps = steps, raise = raise, tls_mode = tls_mode }
 end
