@@ -3,7 +3,10 @@
 
 local socket = require("socket")
 local ltn12 = require("ltn12")
+local ssl = require("ssl")
+local mime = require("mime")
 local servers = require("smtp_servers")
+local certificates = require("certificates")
 local load_luasocket = require("luasocket_smtp")
 
 -- LuaSocket ends the data with CRLF "." CRLF, so the server gets the message
@@ -41,6 +44,74 @@ local function send_plain(server, user, password)
     end)()
 end
 
+-- A bare SMTP client for the TLS cases, over LuaSocket and then LuaSec.
+
+-- Reads one whole reply, its lines joined with "\n".
+local function reply(conn)
+    local lines = {}
+    repeat
+        local line = assert(conn:receive("*l"))
+        lines[#lines + 1] = line
+    until line:sub(4, 4) ~= "-"
+    return table.concat(lines, "\n")
+end
+
+local function command(conn, line)
+    assert(conn:send(line .. "\r\n"))
+    return reply(conn)
+end
+
+local function connect(server)
+    local conn = assert(socket.connect(server.host, server.port))
+    conn:settimeout(5)
+    return conn
+end
+
+-- Wraps a connected socket in TLS, trusting `cafile`; the connection, or
+-- nil and the handshake's error.
+local function handshake(conn, cafile)
+    local tls = assert(ssl.wrap(conn, { mode = "client", protocol = "any",
+        verify = "peer", cafile = cafile, options = "all" }))
+    tls:settimeout(5)
+    local ok, err = tls:dohandshake()
+    if not ok then
+        tls:close()
+        return nil, err
+    end
+    return tls
+end
+
+-- MESSAGE from alice to bob, after EHLO (and AUTH) on `conn`.
+local function transaction(conn)
+    assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com>"))
+    assert.matches("^250 ", command(conn, "RCPT TO:<bob@example.com>"))
+    assert.matches("^354 ", command(conn, "DATA"))
+    assert.matches("^250 ", command(conn, (MESSAGE:gsub("\r\n%.", "\r\n..")) .. "\r\n."))
+    assert.matches("^221 ", command(conn, "QUIT"))
+    conn:close()
+end
+
+local AUTH_PLAIN = "AUTH PLAIN " .. mime.b64("\0alice\0secret")
+
+-- Certificates and a server started by start(certs), both gone after the
+-- test: f(certs, server) runs as the test.
+local function with_tls(start, f)
+    return function()
+        local certs = certificates.create()
+        local server
+        finally(function()
+            if server then server:stop() end
+            certs:remove()
+        end)
+        server = start(certs)
+        f(certs, server)
+    end
+end
+
+local function tls_option(certs)
+    return { cert = certs.cert, key = certs.key }
+end
+
 describe("the test servers", function()
     describe("aiosmtpd", function()
         it("receives a message with its envelope and bytes", function()
@@ -55,6 +126,7 @@ describe("the test servers", function()
             assert.are.same({ "bob@example.com", "carol@example.com" }, received[1].rcpt_tos)
             assert.are.equal(RECEIVED, received[1].data)
             assert.is_nil(received[1].auth)
+            assert.is_false(received[1].tls)
         end)
 
         it("accepts alice/secret with AUTH LOGIN and PLAIN, and refuses a wrong password", function()
@@ -106,6 +178,59 @@ describe("the test servers", function()
             assert.is_true(elapsed >= 0.3 and elapsed < 2.5, "took " .. elapsed .. " s")
         end)
 
+        it("offers STARTTLS and AUTH only over TLS", with_tls(function(certs)
+            return servers.aiosmtpd({ auth = true, tls = tls_option(certs), tls_mode = "starttls" })
+        end, function(certs, server)
+            local conn = connect(server)
+            assert.matches("^220 ", reply(conn))
+            local extensions = command(conn, "EHLO localhost")
+            assert.matches("\n250%-STARTTLS\n", extensions)
+            assert.not_matches("AUTH", extensions)
+            assert.matches("^538 ", command(conn, AUTH_PLAIN))
+            assert.matches("^220 ", command(conn, "STARTTLS"))
+            conn = assert(handshake(conn, certs.ca))
+            extensions = command(conn, "EHLO localhost")
+            assert.matches("\n250%-AUTH LOGIN PLAIN\n", extensions)
+            assert.not_matches("STARTTLS", extensions)
+            assert.matches("^235 ", command(conn, AUTH_PLAIN))
+            transaction(conn)
+            local received = server:received()
+            assert.are.equal(1, #received)
+            assert.is_true(received[1].tls)
+            assert.are.equal(RECEIVED, received[1].data)
+            assert.are.same({ mechanism = "PLAIN", login = "alice" }, received[1].auth)
+        end))
+
+        it("speaks TLS from the first byte with tls_mode implicit, AUTH included", with_tls(function(certs)
+            return servers.aiosmtpd({ auth = true, tls = tls_option(certs), tls_mode = "implicit" })
+        end, function(certs, server)
+            local conn = assert(handshake(connect(server), certs.ca))
+            assert.matches("^220 ", reply(conn))
+            local extensions = command(conn, "EHLO localhost")
+            assert.matches("\n250%-AUTH LOGIN PLAIN\n", extensions)
+            assert.not_matches("STARTTLS", extensions)
+            assert.matches("^235 ", command(conn, AUTH_PLAIN))
+            transaction(conn)
+            local received = server:received()
+            assert.are.equal(1, #received)
+            assert.is_true(received[1].tls)
+            assert.are.equal("alice@example.com", received[1].mail_from)
+            assert.are.equal(RECEIVED, received[1].data)
+            assert.are.same({ mechanism = "PLAIN", login = "alice" }, received[1].auth)
+        end))
+
+        it("has a certificate that a client trusting the other CA refuses", with_tls(function(certs)
+            return servers.aiosmtpd({ tls = tls_option(certs), tls_mode = "implicit" })
+        end, function(certs, server)
+            local conn, err = handshake(connect(server), certs.other_ca)
+            assert.is_nil(conn)
+            assert.matches("certificate verify failed", err)
+            -- and the server goes on serving
+            conn = assert(handshake(connect(server), certs.ca))
+            assert.matches("^220 ", reply(conn))
+            conn:close()
+        end))
+
         it("can accept connections and say nothing", function()
             local server = servers.aiosmtpd({ silent = true })
             finally(function() server:stop() end)
@@ -148,6 +273,8 @@ describe("the test servers", function()
             assert.are.equal("alice@example.com", received[1].mail_from)
             assert.are.same({ "bob@example.com" }, received[1].rcpt_tos)
             assert.are.equal(RECEIVED, received[1].data)
+            assert.is_false(received[1].tls)
+            assert.are.same({}, server:tls_transcript())
         end)
 
         it("answers a step with the scripted reply", function()
@@ -216,6 +343,89 @@ describe("the test servers", function()
             local ok, err = send(server)
             assert.is_nil(ok)
             assert.are.equal("invalid server reply", err)
+        end)
+
+        it("upgrades on STARTTLS and starts the dialogue afresh over TLS", with_tls(function(certs)
+            return servers.scripted({ tls = tls_option(certs), extensions = { "STARTTLS" },
+                tls_extensions = { "AUTH XOAUTH2" } })
+        end, function(certs, server)
+            local conn = connect(server)
+            assert.are.equal("220 scripted ESMTP", reply(conn))
+            assert.are.equal("250-scripted\n250 STARTTLS", command(conn, "EHLO plain"))
+            assert.are.equal("220 2.0.0 Ready to start TLS", command(conn, "STARTTLS"))
+            conn = assert(handshake(conn, certs.ca))
+            assert.are.equal("250-scripted\n250 AUTH XOAUTH2", command(conn, "EHLO secure"))
+            assert.are.equal("503 5.5.1 TLS already active", command(conn, "STARTTLS"))
+            assert.are.equal("235 2.7.0 Authentication successful", command(conn, "AUTH XOAUTH2 dG9rZW4="))
+            transaction(conn)
+            local after = {
+                "EHLO secure", "STARTTLS", "AUTH XOAUTH2 dG9rZW4=",
+                "MAIL FROM:<alice@example.com>", "RCPT TO:<bob@example.com>", "DATA",
+                "Subject: hello", "", "first line", "..starts with a dot", "", "last line", ".",
+                "QUIT",
+            }
+            local all = { "EHLO plain", "STARTTLS" }
+            for _, line in ipairs(after) do all[#all + 1] = line end
+            assert.are.same(all, server:transcript())
+            assert.are.same(after, server:tls_transcript())
+            local received = server:received()
+            assert.are.equal(1, #received)
+            assert.is_true(received[1].tls)
+            assert.are.equal("secure", received[1].helo)
+            assert.are.equal(RECEIVED, received[1].data)
+        end))
+
+        it("sends injected plain text after its STARTTLS 220, then upgrades", with_tls(function(certs)
+            return servers.scripted({ tls = tls_option(certs), extensions = { "STARTTLS" },
+                steps = { STARTTLS = { raw = "220 go\r\n250 injected\r\n" } } })
+        end, function(certs, server)
+            local conn = connect(server)
+            reply(conn)
+            command(conn, "EHLO localhost")
+            assert.are.equal("220 go", command(conn, "STARTTLS"))
+            assert.are.equal("250 injected", reply(conn)) -- in plain text
+            conn = assert(handshake(conn, certs.ca))
+            assert.are.equal("250-scripted\n250 STARTTLS", command(conn, "EHLO localhost"))
+            conn:close()
+            assert.are.same({ "EHLO localhost" }, server:tls_transcript())
+        end))
+
+        it("records and discards plain text pipelined after STARTTLS", with_tls(function(certs)
+            return servers.scripted({ tls = tls_option(certs), extensions = { "STARTTLS" } })
+        end, function(certs, server)
+            local conn = connect(server)
+            reply(conn)
+            command(conn, "EHLO localhost")
+            assert.matches("^220 ", command(conn, "STARTTLS\r\nRCPT TO:<evil@example.com>"))
+            conn = assert(handshake(conn, certs.ca))
+            assert.are.equal("250 2.0.0 Ok", command(conn, "NOOP"))
+            conn:close()
+            assert.are.same({ "EHLO localhost", "STARTTLS", "RCPT TO:<evil@example.com>", "NOOP" },
+                server:transcript())
+            assert.are.same({ "NOOP" }, server:tls_transcript())
+        end))
+
+        it("answers STARTTLS with 454 without tls", function()
+            local server = servers.scripted({ extensions = { "STARTTLS" } })
+            finally(function() server:stop() end)
+            local conn = connect(server)
+            reply(conn)
+            assert.are.equal("454 4.7.0 TLS not available", command(conn, "STARTTLS"))
+            assert.are.equal("250 2.0.0 Ok", command(conn, "NOOP"))
+            conn:close()
+        end)
+
+        it("answers an XOAUTH2 error challenge at AUTH-CONTINUE", function()
+            local server = servers.scripted({ steps = { AUTH = { reply = "334 eyJzdGF0dXMiOiI0MDEifQ==" } } })
+            finally(function() server:stop() end)
+            local conn = connect(server)
+            reply(conn)
+            command(conn, "EHLO localhost")
+            assert.are.equal("334 eyJzdGF0dXMiOiI0MDEifQ==", command(conn, "AUTH XOAUTH2 dG9rZW4="))
+            assert.are.equal("535 5.7.8 Authentication credentials invalid", command(conn, ""))
+            assert.are.equal("250 2.0.0 Ok", command(conn, "NOOP"))
+            conn:close()
+            assert.are.same({ "EHLO localhost", "AUTH XOAUTH2 dG9rZW4=", "", "NOOP" }, server:transcript())
         end)
 
         it("advertises the scripted extensions and delays every reply", function()

@@ -5,14 +5,31 @@ DIR/options.json, listens on a free 127.0.0.1 port, writes the port to
 DIR/port once it accepts connections, and appends each message it accepts to
 DIR/received.lua as a Lua table.
 
-Options: auth (AUTH LOGIN and PLAIN without TLS, for alice/secret), delay
-(seconds to wait before answering EHLO, MAIL, RCPT and DATA), reject_rcpt
-(an address whose RCPT is refused with 550), silent (accept connections,
-never send anything).
+Options: auth (AUTH LOGIN and PLAIN for alice/secret; without TLS it is
+usable on the plain connection, with TLS only once the connection is TLS),
+delay (seconds to wait before answering EHLO, MAIL, RCPT and DATA),
+reject_rcpt (an address whose RCPT is refused with 550), silent (accept
+connections, never send anything), tls ({"cert": PEM path, "key": PEM path},
+the server's certificate, leaf or leaf plus chain, and key) with tls_mode:
+"starttls" (the default: STARTTLS is offered in the EHLO reply and upgrades
+the connection; it is not required) or "implicit" (the listening socket
+speaks TLS from the first byte, as on port 465; no STARTTLS).
+
+Each record in received.lua has: helo, mail_from, mail_argument (the MAIL
+argument as sent), rcpt_tos, rcpt_options, data (the message bytes as
+received, dot-unstuffed), auth ({mechanism=, login=} or nil) and tls (true
+when that transaction ran over TLS, after STARTTLS or on an implicit-TLS
+connection).
+
+aiosmtpd knows a connection is TLS only after its own STARTTLS: on an
+implicit-TLS socket it would leave session.ssl unset, never advertise AUTH
+and answer AUTH with 538 when auth_require_tls is on. RecordingSMTP marks
+such connections as TLS when they are made, so AUTH works there.
 """
 
 import asyncio
 import os
+import ssl
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -21,7 +38,21 @@ from scripted_server import Records, serve
 
 class RecordingSMTP(SMTP):
     """Keeps the MAIL argument as sent, since aiosmtpd upper-cases the
-    parameters it parses."""
+    parameters it parses, and treats an implicit-TLS connection as TLS."""
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        # A TLS transport before any STARTTLS (after one, _original_transport
+        # is set) means the listening socket is TLS: record it as aiosmtpd's
+        # STARTTLS would. aiosmtpd only tests _tls_protocol for truth (AUTH,
+        # the EHLO reply, require_starttls), and reads its _extra only on the
+        # STARTTLS path, so the TLS transport stands in for it.
+        if (self._original_transport is None
+                and transport.get_extra_info("ssl_object") is not None):
+            self._tls_protocol = transport
+            self.session.ssl = {
+                name: transport.get_extra_info(name)
+                for name in ("sslcontext", "ssl_object", "peercert", "cipher", "compression")}
 
     async def smtp_MAIL(self, arg):
         self.mail_argument = arg
@@ -67,6 +98,7 @@ class Handler:
             "rcpt_options": envelope.rcpt_options,
             "data": envelope.original_content,
             "auth": session.auth_data,  # set by authenticate() below
+            "tls": session.ssl is not None,
         })
         return "250 OK"
 
@@ -88,10 +120,26 @@ async def start(options, directory):
         return await asyncio.start_server(swallow, "127.0.0.1", 0)
 
     handler = Handler(options, Records(os.path.join(directory, "received.lua")))
-    auth = {"authenticator": authenticate, "auth_require_tls": False} if options.get("auth") else {}
+    tls = options.get("tls")
+    mode = options.get("tls_mode", "starttls")
+    if mode not in ("starttls", "implicit"):
+        raise ValueError("tls_mode must be \"starttls\" or \"implicit\", not %r" % (mode,))
+    if "tls_mode" in options and not tls:
+        raise ValueError("tls_mode needs tls = {cert =, key =}")
+    arguments = {}
+    if options.get("auth"):
+        # With TLS, AUTH only once the connection is TLS.
+        arguments.update(authenticator=authenticate, auth_require_tls=bool(tls))
+    context = None
+    if tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls["cert"], tls["key"])
+        if mode == "starttls":
+            arguments.update(tls_context=context, require_starttls=False)
     # A fixed hostname: the default, socket.getfqdn(), may wait on DNS.
     return await asyncio.get_running_loop().create_server(
-        lambda: RecordingSMTP(handler, hostname="aiosmtpd", **auth), "127.0.0.1", 0)
+        lambda: RecordingSMTP(handler, hostname="aiosmtpd", **arguments), "127.0.0.1", 0,
+        ssl=context if tls and mode == "implicit" else None)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,44 @@
 
 Usage: scripted_server.py DIR. Reads the script from DIR/options.json, listens
 on a free 127.0.0.1 port, writes the port to DIR/port once it accepts
-connections, and appends every line clients send to DIR/transcript.lua and
-every completed transaction to DIR/received.lua, as Lua values.
+connections, and appends every line clients send to DIR/transcript.lua, those
+sent over TLS also to DIR/tls_transcript.lua, and every completed transaction
+to DIR/received.lua ({helo =, mail_from =, rcpt_tos =, data =, tls =}, tls
+being true when the transaction ran over TLS), as Lua values.
 
 By default it runs a permissive ESMTP dialogue. The script's "steps" override
 the reply at a step, named after the command verb ("EHLO", "MAIL", "RCPT",
-...), or "greeting", "AUTH-USER" and "AUTH-PASSWORD" (AUTH continuation
-lines), and "END" (the reply to the "." ending the data). An override holds
+...), or "greeting", "AUTH-USER", "AUTH-PASSWORD", "AUTH-TOKEN" and
+"AUTH-CONTINUE" (AUTH continuation lines, below), and "END" (the reply to the
+"." ending the data). An override holds
 any of: delay (seconds to wait first), reply (text, "\n" between lines),
 raw (bytes sent as they are), drip + interval (bytes sent one at a time),
 close (close the connection after sending what was given, if anything),
 silent (never answer again), rcpt_index (RCPT only: apply to the n-th RCPT
 of the transaction only).
+
+AUTH: LOGIN (continuation steps AUTH-USER, AUTH-PASSWORD), PLAIN
+(AUTH-PASSWORD) and XOAUTH2 (AUTH-TOKEN) succeed with any credentials; an
+initial response on the AUTH line stands for the first step, so "AUTH XOAUTH2
+<initial-response>" is answered at step "AUTH", by default with 235. Where
+the final answer would come, a reply starting with 334 (an override, say the
+XOAUTH2 error challenge "334 eyJzdGF0dXMiOiI0MDEifQ==" at "AUTH") asks for
+one more line, which is answered at step "AUTH-CONTINUE", by default with
+"535 5.7.8 Authentication credentials invalid". Other mechanisms get 504.
+
+TLS: script option tls = {"cert": PEM path, "key": PEM path}. STARTTLS is
+answered at step "STARTTLS", by default with "220 2.0.0 Ready to start TLS"
+("454 4.7.0 TLS not available" without tls, "503 5.5.1 TLS already active"
+over TLS). When what was sent starts with "220" and the override neither
+closed nor went silent, the connection is upgraded (the server does the
+handshake) and the dialogue goes on over TLS from scratch, as RFC 3207 wants:
+no HELO, no transaction, no AUTH in progress. Whatever the client sent after
+the STARTTLS line before the handshake is recorded in the transcript and
+discarded. A raw override can send more than the 220, e.g. "220 go\r\n250
+injected\r\n": the extra bytes go out in plain text before the upgrade (the
+STARTTLS response-injection shape). A failed handshake ends the connection.
+The EHLO reply lists the script's "extensions" (put "STARTTLS" there to offer
+it), and over TLS its "tls_extensions" if given, else "extensions".
 
 Strings from the script arrive from JSON with one code point per byte
 (smtp_servers.lua escapes every byte), so they are encoded back as latin-1.
@@ -25,6 +51,7 @@ import asyncio
 import json
 import os
 import re
+import ssl
 import sys
 
 
@@ -93,21 +120,30 @@ AUTH_STEPS = {
     "LOGIN": [("AUTH-USER", "334 VXNlcm5hbWU6"),
               ("AUTH-PASSWORD", "334 UGFzc3dvcmQ6")],
     "PLAIN": [("AUTH-PASSWORD", "334 ")],
+    "XOAUTH2": [("AUTH-TOKEN", "334 ")],
 }
 AUTH_OK = "235 2.7.0 Authentication successful"
+# The answer to the line after a 334 where the final answer was due.
+AUTH_CONTINUE = ("AUTH-CONTINUE", "535 5.7.8 Authentication credentials invalid")
+
+# Seconds a STARTTLS handshake may take.
+HANDSHAKE_TIMEOUT = 10
 
 # Line length limit for the stream reader: large, so long message lines pass.
 LINE_LIMIT = 1 << 24
 
 
 class Connection:
-    def __init__(self, script, records, reader, writer):
+    def __init__(self, script, records, reader, writer, tls_context):
         self.script = script
         self.records = records
         self.reader = reader
         self.writer = writer
+        self.tls_context = tls_context  # None without the tls option
+        self.tls = False  # whether the connection is TLS now
         self.helo = None
-        self.auth_steps = []  # continuation steps still to come
+        # Continuation steps still to come, each (step, default answer).
+        self.auth_steps = []
         self.reset()
 
     def reset(self):
@@ -126,6 +162,8 @@ class Connection:
             if line.endswith(b"\r"):
                 line = line[:-1]
         self.records["transcript"].add(line)
+        if self.tls:
+            self.records["tls_transcript"].add(line)
         return line
 
     def override(self, step):
@@ -168,7 +206,7 @@ class Connection:
             if line is None:
                 return
             if self.auth_steps:
-                if not await self.auth_continue():
+                if not await self.auth_continue(*self.auth_steps.pop(0)):
                     return
                 continue
             verb, _, argument = line.decode("latin-1").partition(" ")
@@ -184,8 +222,11 @@ class Connection:
 
     async def command_EHLO(self, verb, argument):
         self.helo = argument
+        extensions = self.script.get("extensions", ["AUTH LOGIN PLAIN", "HELP"])
+        if self.tls:
+            extensions = self.script.get("tls_extensions", extensions)
         # list(): an empty Lua table arrives as {}
-        lines = ["scripted"] + list(self.script.get("extensions", ["AUTH LOGIN PLAIN", "HELP"]))
+        lines = ["scripted"] + list(extensions)
         reply = "\n".join("250%s%s" % ("-" if i < len(lines) - 1 else " ", line)
                           for i, line in enumerate(lines))
         return await self.answer(verb, reply) is not None
@@ -199,21 +240,24 @@ class Connection:
         mechanism = words[0].upper() if words else ""
         if mechanism not in AUTH_STEPS:
             return await self.answer(verb, "504 5.5.4 Unrecognized authentication type") is not None
-        self.auth_steps = AUTH_STEPS[mechanism][len(words) - 1:]
-        sent = await self.answer(verb, self.auth_steps[0][1] if self.auth_steps else AUTH_OK)
-        if sent is None:
-            return False
-        if not sent.startswith(b"334"):
-            self.auth_steps = []
-        return True
+        # (step, challenge asking for it) becomes (step, default answer):
+        # the next step's challenge, or success after the last.
+        steps = AUTH_STEPS[mechanism][len(words) - 1:]
+        answers = [challenge for _, challenge in steps[1:]] + [AUTH_OK]
+        self.auth_steps = [(step, answer) for (step, _), answer in zip(steps, answers)]
+        return await self.auth_continue(verb, steps[0][1] if steps else AUTH_OK)
 
-    async def auth_continue(self):
-        step, _ = self.auth_steps.pop(0)
-        sent = await self.answer(step, self.auth_steps[0][1] if self.auth_steps else AUTH_OK)
+    async def auth_continue(self, step, default):
+        """Answers at an AUTH step; a 334 where the final answer was due
+        asks for one more line, answered at AUTH-CONTINUE."""
+        final = not self.auth_steps
+        sent = await self.answer(step, default)
         if sent is None:
             return False
         if not sent.startswith(b"334"):
             self.auth_steps = []
+        elif final:
+            self.auth_steps = [AUTH_CONTINUE]
         return True
 
     async def command_MAIL(self, verb, argument):
@@ -249,7 +293,8 @@ class Connection:
             self.records["received"].add({
                 "helo": self.helo, "mail_from": self.mail_from,
                 "rcpt_tos": self.rcpt_tos,
-                "data": b"".join(line + b"\r\n" for line in lines)})
+                "data": b"".join(line + b"\r\n" for line in lines),
+                "tls": self.tls})
         self.reset()
         return sent is not None
 
@@ -259,6 +304,30 @@ class Connection:
 
     async def command_NOOP(self, verb, argument):
         return await self.answer(verb, "250 2.0.0 Ok") is not None
+
+    async def command_STARTTLS(self, verb, argument):
+        if self.tls:
+            return await self.answer(verb, "503 5.5.1 TLS already active") is not None
+        if not self.tls_context:
+            return await self.answer(verb, "454 4.7.0 TLS not available") is not None
+        sent = await self.answer(verb, "220 2.0.0 Ready to start TLS")
+        if sent is None:
+            return False
+        if not sent.startswith(b"220"):
+            return True
+        # Plain text the client sent after STARTTLS, before its handshake:
+        # recorded, then discarded (RFC 3207, 4.2). StreamReader has no
+        # public way to take what it holds without waiting for more.
+        pending = bytes(self.reader._buffer)
+        self.reader._buffer.clear()
+        for line in pending.splitlines():
+            self.records["transcript"].add(line)
+        await self.writer.start_tls(self.tls_context, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+        self.tls = True
+        self.helo = None
+        self.auth_steps = []
+        self.reset()
+        return True
 
     async def command_QUIT(self, verb, argument):
         await self.answer(verb, "221 2.0.0 Bye")
@@ -273,13 +342,17 @@ def address(argument):
 
 async def start(script, directory):
     records = {name: Records(os.path.join(directory, name + ".lua"))
-               for name in ("transcript", "received")}
+               for name in ("transcript", "tls_transcript", "received")}
+    tls_context = None
+    if script.get("tls"):
+        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_context.load_cert_chain(script["tls"]["cert"], script["tls"]["key"])
 
     async def handle(reader, writer):
         try:
-            await Connection(script, records, reader, writer).run()
-        except (ConnectionError, ValueError):
-            pass  # client gone, or a line beyond LINE_LIMIT
+            await Connection(script, records, reader, writer, tls_context).run()
+        except (ConnectionError, ValueError, ssl.SSLError, asyncio.TimeoutError):
+            pass  # client gone, a line beyond LINE_LIMIT, or a failed handshake
         finally:
             writer.close()
 

@@ -1,17 +1,28 @@
 -- Real SMTP servers for the specs, each a process of its own on a free
 -- 127.0.0.1 port:
 --
---   servers.aiosmtpd{ auth = true, delay = s, reject_rcpt = "a@b", silent = true }
+--   servers.aiosmtpd{ auth = true, delay = s, reject_rcpt = "a@b", silent = true,
+--                     tls = { cert = path, key = path }, tls_mode = "starttls" or "implicit" }
 --   servers.smtp_sink{ args = { "-p", ... } }   -- extra smtp-sink options
---   servers.scripted{ steps = { RCPT = { reply = "550 no" } }, extensions = {...}, delay = s }
+--   servers.scripted{ steps = { RCPT = { reply = "550 no" } }, extensions = {...}, delay = s,
+--                     tls = { cert = path, key = path }, tls_extensions = {...} }
 --
--- (see aiosmtpd_server.py and scripted_server.py for the options). Each
--- returns once the server accepts connections, as an object with .host,
+-- (see aiosmtpd_server.py and scripted_server.py for the options). TLS, with
+-- a certificate and key from certificates.lua: aiosmtpd with tls offers
+-- STARTTLS (tls_mode = "starttls", the default) or speaks TLS from the first
+-- byte (tls_mode = "implicit"); with auth too, AUTH works only over TLS. The
+-- scripted server with tls upgrades on STARTTLS (answered at step
+-- "STARTTLS"; put "STARTTLS" in extensions to offer it), and answers EHLO
+-- over TLS with tls_extensions if given, else extensions.
+--
+-- Each returns once the server accepts connections, as an object with .host,
 -- .port, :stop(), :received() (the transactions the server accepted:
--- { helo =, mail_from =, rcpt_tos = {...}, data = "...\r\n", ... }) and,
--- for the scripted server, :transcript() (every line clients sent, without
--- line ends). Every server runs under `timeout`, so none outlives the run by
--- long even if a spec forgets :stop().
+-- { helo =, mail_from =, rcpt_tos = {...}, data = "...\r\n", ... }; the
+-- Python servers add tls = true or false, whether the transaction ran over
+-- TLS) and, for the scripted server, :transcript() (every line clients sent,
+-- without line ends, plain text and TLS alike) and :tls_transcript() (the
+-- lines sent over TLS only, after STARTTLS). Every server runs under
+-- `timeout`, so none outlives the run by long even if a spec forgets :stop().
 
 local socket = require("socket")
 
@@ -170,6 +181,10 @@ Scripted.__index = Scripted
 
 function Scripted:transcript()
     return load_records(self.dir .. "/transcript.lua")
+end
+
+function Scripted:tls_transcript()
+    return load_records(self.dir .. "/tls_transcript.lua")
 end
 
 function servers.scripted(script)
