@@ -13,15 +13,10 @@ local load_luasocket = require("luasocket_smtp")
 
 local unpack = table.unpack or unpack
 
--- Copas 1.1.7 replaces socket.protect and socket.newtry when it loads (with
--- versions a yield can cross on Lua 5.1); keep them to the copas block.
+-- Copas's socket.protect and newtry are swapped in for the copas block only.
+local optional = require("optional_copas")
+local copas = optional.copas
 local protect, newtry = socket.protect, socket.newtry
-local has_copas, copas = pcall(require, "copas")
-local copas_protect, copas_newtry = socket.protect, socket.newtry
-socket.protect, socket.newtry = protect, newtry
-if not has_copas and not tostring(copas):match("module 'copas' not found") then
-    error(copas) -- installed but broken: do not skip silently
-end
 
 local smtp = require("socket.smtp")
 
@@ -202,12 +197,12 @@ end)
 
 -- Debian's copas 1.1.7 loads on Lua 5.1, 5.2 and LuaJIT only; elsewhere this
 -- block is left out.
-if has_copas then
+if copas then
     local copas_socket = require("copas_socket")(copas)
 
     describe("smtp.send under copas", function()
         local server
-        setup(function() socket.protect, socket.newtry = copas_protect, copas_newtry end)
+        setup(function() socket.protect, socket.newtry = optional.protect, optional.newtry end)
         teardown(function() socket.protect, socket.newtry = protect, newtry end)
         before_each(function() server = servers.aiosmtpd({ delay = 0.1 }) end)
         after_each(function() server:stop() end)

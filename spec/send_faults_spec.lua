@@ -6,6 +6,7 @@
 local socket = require("socket")
 local ltn12 = require("ltn12")
 local servers = require("smtp_servers")
+local descriptors = require("descriptors")
 local smtp = require("socket.smtp")
 local luasocket = require("luasocket_smtp")()
 
@@ -40,37 +41,13 @@ local function at(step, override)
     return { steps = { [step.key] = override } }
 end
 
--- io.open resolves /proc/self to this process; in a shell that io.popen
--- starts it would be the shell, so the listing names this pid.
-local PID = (function()
-    local stat = assert(io.open("/proc/self/stat"))
-    local pid = stat:read("*n")
-    stat:close()
-    return assert(pid)
-end)()
-
--- Both ends of io.popen's pipe may be open here while the listing runs, so
--- the shell names its own output pipe first, and that one is left out.
-local function descriptors()
-    local listing = assert(io.popen("readlink /proc/$$/fd/1 /proc/" .. PID .. "/fd/* 2>/dev/null"))
-    local own = assert(listing:read("*l"))
-    local count = 0
-    for target in listing:lines() do
-        if target ~= own then count = count + 1 end
-    end
-    listing:close()
-    return count
-end
-
 -- Runs f, then checks that the descriptors it opened are closed. Garbage
 -- is collected before the first count only: a failure must close the
 -- connection at once, not whenever the collector finalizes the socket.
 local function without_leaks(f, ...)
-    collectgarbage("collect")
-    collectgarbage("collect")
-    local before = descriptors()
+    local before = descriptors.settled()
     local results = pack(f(...))
-    assert.are.equal(before, descriptors(), "descriptors left open")
+    assert.are.equal(before, descriptors.count(), "descriptors left open")
     return unpack(results, 1, results.n)
 end
 

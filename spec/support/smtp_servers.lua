@@ -6,6 +6,9 @@
 --   servers.smtp_sink{ args = { "-p", ... } }   -- extra smtp-sink options
 --   servers.scripted{ steps = { RCPT = { reply = "550 no" } }, extensions = {...}, delay = s,
 --                     tls = { cert = path, key = path }, tls_extensions = {...} }
+--   servers.sni{ cert = path, key = path }   -- implicit TLS; :names() lists each
+--                                            -- handshake's SNI name ("" for none)
+--   servers.free_port()                      -- a port nobody listens on now
 --
 -- (see aiosmtpd_server.py and scripted_server.py for the options). TLS, with
 -- a certificate and key from certificates.lua: aiosmtpd with tls offers
@@ -191,6 +194,18 @@ function servers.scripted(script)
     return setmetatable(start_python("scripted_server.py", script), Scripted)
 end
 
+local Sni = setmetatable({}, { __index = Server })
+Sni.__index = Sni
+
+-- The server name of each TLS handshake, in order ("" when none was sent).
+function Sni:names()
+    return load_records(self.dir .. "/names.lua")
+end
+
+function servers.sni(options)
+    return setmetatable(start_python("sni_server.py", options), Sni)
+end
+
 -- A port nobody listens on now (the system hands out one for a socket bound
 -- to port 0), for a server that cannot bind port 0 itself.
 local function free_port()
@@ -199,6 +214,7 @@ local function free_port()
     probe:close()
     return tonumber(port)
 end
+servers.free_port = free_port
 
 local Sink = setmetatable({}, { __index = Server })
 Sink.__index = Sink

@@ -1,0 +1,42 @@
+-- Counts this process's open file descriptors, to check that a call leaves
+-- none open (the same method as send_faults_spec.lua's):
+--
+--   local descriptors = require("descriptors")
+--   local before = descriptors.settled()   -- collects garbage, then counts
+--   ...
+--   assert.are.equal(before, descriptors.count())
+--
+-- Garbage is collected before the first count only: a failure must close
+-- its connection at once, not whenever the collector finalizes a socket.
+
+local descriptors = {}
+
+-- io.open resolves /proc/self to this process; in a shell that io.popen
+-- starts it would be the shell, so the listing names this pid.
+local PID = (function()
+    local stat = assert(io.open("/proc/self/stat"))
+    local pid = stat:read("*n")
+    stat:close()
+    return assert(pid)
+end)()
+
+-- Both ends of io.popen's pipe may be open here while the listing runs, so
+-- the shell names its own output pipe first, and that one is left out.
+function descriptors.count()
+    local listing = assert(io.popen("readlink /proc/$$/fd/1 /proc/" .. PID .. "/fd/* 2>/dev/null"))
+    local own = assert(listing:read("*l"))
+    local count = 0
+    for target in listing:lines() do
+        if target ~= own then count = count + 1 end
+    end
+    listing:close()
+    return count
+end
+
+function descriptors.settled()
+    collectgarbage("collect")
+    collectgarbage("collect")
+    return descriptors.count()
+end
+
+return descriptors
