@@ -672,22 +672,26 @@ mod tests {
         let mut session = Session::default();
         session.enable_trace();
         session.greet(b"here").unwrap();
-        run(
+        assert!(run(
             &mut session,
             &["220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n"],
-        );
+        )
+        .1
+        .is_ok());
         session.login(b"alice", b"secret").unwrap();
-        run(
+        assert!(run(
             &mut session,
             &["334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 ok\r\n"],
-        );
+        )
+        .1
+        .is_ok());
         session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
-        run(&mut session, &["250 ok\r\n250 ok\r\n"]);
+        assert!(run(&mut session, &["250 ok\r\n250 ok\r\n"]).1.is_ok());
         session.data().unwrap();
-        run(&mut session, &["354 go\r\n"]);
+        assert!(run(&mut session, &["354 go\r\n"]).1.is_ok());
         session.body(b"Subject: x\r\n\r\n.hi\r\n");
         session.end_body();
-        run(&mut session, &["250 queued\r\n"]);
+        assert!(run(&mut session, &["250 queued\r\n"]).1.is_ok());
         let lines: Vec<String> = session
             .take_trace()
             .into_iter()
