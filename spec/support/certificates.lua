@@ -27,11 +27,11 @@
 -- openssl's output, when openssl is missing or any step fails, after
 -- removing what it made.
 
-local certificates = {}
+local files = require("files")
 
-local function quote(s)
-    return "'" .. s:gsub("'", [['\'']]) .. "'"
-end
+local quote, write_file = files.quote, files.write
+
+local certificates = {}
 
 -- Runs a shell command; returns true or false for its exit status, and
 -- everything it printed (standard output and error). Works the same on
@@ -43,12 +43,6 @@ local function run(command)
     local text, status = output:match("^(.-)exit status (%d+)\n?$")
     if not text then return false, output end
     return tonumber(status) == 0, text
-end
-
-local function write_file(path, text)
-    local file = assert(io.open(path, "wb"))
-    assert(file:write(text))
-    file:close()
 end
 
 -- openssl ca wants a configuration with a database; one shared by both CAs

@@ -28,6 +28,9 @@
 -- `timeout`, so none outlives the run by long even if a spec forgets :stop().
 
 local socket = require("socket")
+local files = require("files")
+
+local quote, read_file, write_file = files.quote, files.read, files.write
 
 local servers = {}
 
@@ -36,10 +39,6 @@ local HERE = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local PYTHON = "/usr/bin/python3"
 local LIFETIME = 300 -- seconds
 local START_WAIT = 10 -- seconds
-
-local function quote(s)
-    return "'" .. s:gsub("'", [['\'']]) .. "'"
-end
 
 -- True when the command exits with status 0: os.execute returns the status
 -- on Lua 5.1 and LuaJIT, and true or nil on 5.2 and later.
@@ -53,20 +52,6 @@ local function capture(command)
     local output = pipe:read("*a")
     pipe:close()
     return output
-end
-
-local function read_file(path)
-    local file = io.open(path, "rb")
-    if not file then return nil end
-    local text = file:read("*a")
-    file:close()
-    return text
-end
-
-local function write_file(path, text)
-    local file = assert(io.open(path, "wb"))
-    assert(file:write(text))
-    file:close()
 end
 
 -- Calls check every 20 ms until it returns a true value, which it returns,

@@ -12,9 +12,12 @@ use mlua::{Lua, LuaString, MultiValue, UserData, UserDataMethods, Value};
 
 use crate::driver::connection::Connection;
 use crate::driver::errors::CLOSED;
-use crate::protocol::session::Refusal;
+use crate::protocol::session::{Refusal, Session};
 use crate::tls::config::{client_config, server_name, Trust};
 use crate::wire::{Step, Wire};
+
+/// A session operation that authenticates with a user and a secret.
+type Authenticate = fn(&mut Session, &[u8], &[u8]) -> Result<(), Refusal>;
 
 pub struct LuaSession {
     wire: Wire,
@@ -211,33 +214,22 @@ impl UserData for LuaSession {
         methods.add_method_mut("quit", |lua, this, ()| {
             started(lua, this.wire.session.quit())
         });
-        methods.add_method_mut("login", |lua, this, (user, password): (Value, Value)| {
-            let (user, password) = (text(lua, user)?, text(lua, password)?);
-            started(
-                lua,
-                this.wire
-                    .session
-                    .login(&user.as_bytes(), &password.as_bytes()),
-            )
-        });
-        methods.add_method_mut("plain", |lua, this, (user, password): (Value, Value)| {
-            let (user, password) = (text(lua, user)?, text(lua, password)?);
-            started(
-                lua,
-                this.wire
-                    .session
-                    .plain(&user.as_bytes(), &password.as_bytes()),
-            )
-        });
-        methods.add_method_mut("xoauth2", |lua, this, (user, token): (Value, Value)| {
-            let (user, token) = (text(lua, user)?, text(lua, token)?);
-            started(
-                lua,
-                this.wire
-                    .session
-                    .xoauth2(&user.as_bytes(), &token.as_bytes()),
-            )
-        });
+        // AUTH LOGIN, AUTH PLAIN and AUTH XOAUTH2 take (user, secret) alike.
+        let mechanisms: [(&str, Authenticate); 3] = [
+            ("login", Session::login),
+            ("plain", Session::plain),
+            ("xoauth2", Session::xoauth2),
+        ];
+        for (name, authenticate) in mechanisms {
+            methods.add_method_mut(name, move |lua, this, (user, secret): (Value, Value)| {
+                let (user, secret) = (text(lua, user)?, text(lua, secret)?);
+                let session = &mut this.wire.session;
+                started(
+                    lua,
+                    authenticate(session, &user.as_bytes(), &secret.as_bytes()),
+                )
+            });
+        }
         methods.add_method_mut("trace", |_, this, ()| {
             this.wire.session.enable_trace();
             Ok(())
