@@ -120,4 +120,20 @@ describe("sending, where luasmtp differs from LuaSocket on purpose", function()
         assert.are.same({ true, nil, "timeout" }, { mine.results[1], mine.results[2], mine.results[3] })
         assert.is_true(mine.results[4] < 2)
     end)
+
+    it("goes on after a failed message with reset()", function()
+        local script = { steps = { RCPT = { reply = "550 5.1.1 no such user", rcpt_index = 1 } } }
+        local theirs, mine = side_by_side(script, function(smtp, server)
+            local session = smtp.open(server.host, server.port)
+            session:greet("client.example")
+            local failed = { pcall(session.send, session, mailt(server, {})) }
+            local reset = { pcall(function() return session.reset and session:reset() end) }
+            return failed[2][1], reset[1], reset[2]
+        end)
+        -- LuaSocket's session is closed and has no reset; ours reconnects.
+        assert.are.same({ true, "550 5.1.1 no such user", true, nil }, theirs.results)
+        assert.are.same({ true, "550 5.1.1 no such user", true, 250 }, mine.results)
+        assert.are.same({ "EHLO client.example", "MAIL FROM:<alice@example.com>",
+            "RCPT TO:<bob@example.com>", "EHLO client.example" }, mine.transcript)
+    end)
 end)

@@ -1,8 +1,10 @@
 //! luasmtp: LuaSocket's `socket.smtp`, reimplemented in Rust.
 //!
-//! `message` is plain Rust (MIME generation); `lua` is the mlua edge that
-//! exposes it as the `socket.smtp.core` module, wrapped by `lua/socket/smtp.lua`.
+//! `message` and `attachment` are plain Rust (MIME generation, the files of
+//! `smtp.attach`); `lua` is the mlua edge that exposes them as the
+//! `socket.smtp.core` module, wrapped by `lua/socket/smtp.lua`.
 
+pub mod attachment;
 pub mod driver;
 mod lua;
 pub mod message;

@@ -24,14 +24,20 @@ local steps = sessions.steps
 -- core functions report programmer mistakes as nil, message; raise them at
 -- the caller's line, as a plain string like LuaSocket's errors.
 function smtp.message(mesgt)
-    local next_piece, problem = core.message(mesgt, smtp.ZONE)
-    if not next_piece then error(problem, 2) end
-    return message_source(next_piece)
+    local pieces, problem = core.message(mesgt, smtp.ZONE)
+    if not pieces then error(problem, 2) end
+    return message_source(pieces)
 end
+
+-- A file as an LTN12 source, read and encoded in Rust (see smtp/attach.lua).
+smtp.attach = require("socket.smtp.attach")
 
 -- Connects; failures raise, as LuaSocket's socket.try does. Besides
 -- LuaSocket's (server, port, create), takes one table with those fields
 -- and the extension fields (tls, cafile, servername, verify, auth, trace).
+-- A session opened the LuaSocket way closes on any failure, as LuaSocket's
+-- does; one opened with the table stays connected after the server rejects
+-- a command, so that session:reset() can start the next message on it.
 function smtp.open(server, port, create)
     local options
     if type(server) == "table" then
@@ -41,27 +47,37 @@ function smtp.open(server, port, create)
     else
         arguments.open(server, port, create, 2)
     end
-    local session, err = sessions.open(server, port, create, options)
+    local session, err = sessions.open(server, port, create, options, options ~= nil)
     if not session then sessions.raise(err) end
     return session
 end
 
--- Sends one message: 1, or nil, err. Written with plain returns rather
--- than LuaSocket's protect, so that on Lua 5.1 a create() socket may yield.
-function smtp.send(mailt)
-    arguments.send(mailt, 2)
-    local session, err = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
-    if not session then return nil, err end
-    local ext, ok
-    ext, err = steps.greet(session, mailt.domain)
+-- The dialogue of one smtp.send: 1, or nil, err.
+local function deliver(session, mailt)
+    local ext, err = steps.greet(session, mailt.domain)
     if not ext then return nil, err end
+    local ok
     ok, err = steps.auth(session, mailt.user, mailt.password, ext)
     if not ok then return nil, err end
     ok, err = steps.send(session, mailt)
     if not ok then return nil, err end
     ok, err = steps.quit(session)
     if not ok then return nil, err end
-    return session:close()
+    return 1
+end
+
+-- Sends one message: 1, or nil, err. Written with plain returns rather
+-- than LuaSocket's protect, so that on Lua 5.1 a create() socket may yield.
+-- The connection is closed either way, as LuaSocket closes it.
+function smtp.send(mailt)
+    arguments.send(mailt, 2)
+    local session, err = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
+    if not session then return nil, err end
+    local ok
+    ok, err = deliver(session, mailt)
+    session:close()
+    if not ok then return nil, err end
+    return 1
 end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket

@@ -32,8 +32,9 @@ pub fn describe_errno(code: i32) -> String {
     words.to_string()
 }
 
-/// The system's description of an errno value, as C's strerror gives it.
-fn strerror(code: i32) -> String {
+/// The system's description of an errno value, as C's strerror gives it
+/// (and Lua's io functions report it).
+pub fn strerror(code: i32) -> String {
     let described = io::Error::from_raw_os_error(code).to_string();
     // std appends " (os error N)" to strerror's text.
     match described.rfind(" (os error ") {

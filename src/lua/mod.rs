@@ -1,6 +1,7 @@
 //! The mlua edge: the `socket.smtp.core` table and the conversions between
 //! Lua values and the plain Rust message types.
 
+mod attach;
 mod mesgt;
 mod pieces;
 mod session;
@@ -14,6 +15,7 @@ use crate::message::boundary::new_boundary;
 use crate::message::compose::compose;
 use crate::protocol::extensions::{choose_auth, Mechanism};
 use mesgt::{read_message, Defaults, ReadError};
+use pieces::MessagePieces;
 
 /// The module's `_VERSION`, also the default `X-Mailer`.
 pub const VERSION: &str = concat!("luasmtp ", env!("CARGO_PKG_VERSION"));
@@ -25,14 +27,15 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     let core = lua.create_table()?;
     core.set("VERSION", VERSION)?;
     core.set("message", lua.create_function(message)?)?;
+    core.set("attach", lua.create_function(attach::attach)?)?;
     core.set("connect", lua.create_function(session::connect)?)?;
     core.set("session", lua.create_function(session::detached)?)?;
     core.set("auth_mechanism", lua.create_function(auth_mechanism)?)?;
     Ok(core)
 }
 
-/// `core.message(mesgt, ZONE)`: the message's `next_piece` function (see
-/// [`pieces`]), or `nil, problem`.
+/// `core.message(mesgt, ZONE)`: the message's pieces (see [`pieces`]), or
+/// `nil, problem`.
 fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Value)> {
     let defaults = Defaults {
         now: unix_now(),
@@ -47,8 +50,8 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
         Err(ReadError::Lua(error)) => return Err(error),
     };
     let segments = compose(root, &mut new_boundary);
-    let next_piece = pieces::create(lua, segments)?;
-    Ok((Value::Function(next_piece), Value::Nil))
+    let pieces = lua.create_userdata(MessagePieces::new(segments))?;
+    Ok((Value::UserData(pieces), Value::Nil))
 }
 
 /// `core.auth_mechanism(ext)`: "login", "plain" or nil, chosen from the
@@ -71,7 +74,7 @@ fn unix_now() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use mlua::{Function, Lua, Value};
+    use mlua::{Function, Lua, ObjectLike, Value};
 
     /// Runs `core.message` on the mesgt that `mesgt_code` evaluates to, and
     /// concatenates the pieces, marking each body source as `<source>`.
@@ -80,13 +83,13 @@ mod tests {
         let core = super::module_table(&lua).unwrap();
         let mesgt: Value = lua.load(mesgt_code).eval().unwrap();
         let message: Function = core.get("message").unwrap();
-        let (next_piece, problem): (Value, Value) = message.call((mesgt, "+0000")).unwrap();
-        let Value::Function(next_piece) = next_piece else {
+        let (pieces, problem): (Value, Value) = message.call((mesgt, "+0000")).unwrap();
+        let Value::UserData(pieces) = pieces else {
             return Err(problem.to_string().unwrap());
         };
         let mut text = String::new();
         loop {
-            match next_piece.call::<Value>(()).unwrap() {
+            match pieces.call_method::<Value>("next", ()).unwrap() {
                 Value::Nil => return Ok(text),
                 Value::String(piece) => text.push_str(&piece.to_str().unwrap()),
                 Value::Function(_) => text.push_str("<source>"),

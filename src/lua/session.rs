@@ -8,11 +8,15 @@
 
 use std::time::Duration;
 
-use mlua::{Lua, LuaString, MultiValue, UserData, UserDataMethods, Value};
+use mlua::{AnyUserData, Lua, LuaString, MultiValue, Table, UserData, UserDataMethods, Value};
 
+use super::attach::LuaFileSource;
+use super::mesgt::LuaBody;
+use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
 use crate::driver::errors::CLOSED;
-use crate::protocol::session::{Refusal, Session};
+use crate::message::compose::Segment;
+use crate::protocol::session::{Failure, Refusal, Session};
 use crate::tls::config::{client_config, server_name, Trust};
 use crate::wire::{Step, Wire};
 
@@ -25,6 +29,8 @@ pub struct LuaSession {
     connection: Option<Connection>,
     /// Set by `close`: a closed native session only answers "closed".
     closed: bool,
+    /// The `smtp.attach` source whose bytes [`LuaSession::pump`] is sending.
+    file: Option<AnyUserData>,
 }
 
 /// `core.connect(host, port, timeout)`: a native session, or nil, message.
@@ -57,6 +63,7 @@ impl LuaSession {
             wire: Wire::default(),
             connection,
             closed: false,
+            file: None,
         }
     }
 
@@ -64,18 +71,27 @@ impl LuaSession {
     /// `"write", bytes`, `"read"` (a line) and `"read", count` (create path
     /// only), `true` when a body chunk is wanted, `version, cipher` when a
     /// TLS handshake is complete, `code, reply` when the operation
-    /// succeeded, and `nil, message` when it failed.
+    /// succeeded, `false, reply` when the server rejected it (the session
+    /// can go on), and `nil, message` when the connection failed.
     fn advance(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
-        if self.closed {
-            return values(lua, (Value::Nil, CLOSED));
+        match self.next_step() {
+            Ok(step) => self.step_values(lua, step),
+            Err(message) => values(lua, (Value::Nil, message)),
         }
-        let step = match &mut self.connection {
-            Some(connection) => match connection.drive(&mut self.wire) {
-                Ok(step) => step,
-                Err(message) => return values(lua, (Value::Nil, message)),
-            },
-            None => self.wire.poll(),
-        };
+    }
+
+    /// The next step: on the native path, after doing the I/O it needs.
+    fn next_step(&mut self) -> Result<Step, String> {
+        if self.closed {
+            return Err(CLOSED.to_string());
+        }
+        match &mut self.connection {
+            Some(connection) => connection.drive(&mut self.wire),
+            None => Ok(self.wire.poll()),
+        }
+    }
+
+    fn step_values(&mut self, lua: &Lua, step: Step) -> mlua::Result<MultiValue> {
         match step {
             Step::Write => {
                 let bytes = lua.create_string(self.wire.output())?;
@@ -90,9 +106,73 @@ impl LuaSession {
                 values(lua, (version, cipher))
             }
             Step::Done(Ok(reply)) => values(lua, (reply.code, lua.create_string(&reply.text)?)),
+            Step::Done(Err(Failure::Rejected(text))) => {
+                values(lua, (false, lua.create_string(&text)?))
+            }
             Step::Done(Err(failure)) => {
                 values(lua, (Value::Nil, lua.create_string(failure.message())?))
             }
+        }
+    }
+
+    /// Sends a message made by `smtp.message` as the body, pulling its
+    /// pieces here rather than through its Lua source. `files` maps
+    /// `smtp.attach` sources to their readers, which are pulled here too.
+    /// Returns `true` once every piece is in (the driver then ends the
+    /// body), `"source", f` for a script's body source that Lua must drain
+    /// before calling again, `"write", bytes` on the create path when the
+    /// buffer is full, or `nil, message`.
+    fn pump(
+        &mut self,
+        lua: &Lua,
+        pieces: &mut MessagePieces,
+        files: &Table,
+    ) -> mlua::Result<MultiValue> {
+        pieces.set_draining(false);
+        loop {
+            if self.wire.session.body_full() {
+                match self.next_step() {
+                    Ok(Step::Body) => {}
+                    Ok(step) => return self.step_values(lua, step),
+                    Err(message) => return values(lua, (Value::Nil, message)),
+                }
+            }
+            if let Some(reader) = &self.file {
+                let mut reader = reader.borrow_mut::<LuaFileSource>()?;
+                match reader.0.next_chunk() {
+                    Ok(Some(chunk)) => {
+                        self.wire.session.body(chunk);
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(message) => {
+                        drop(reader);
+                        self.file = None;
+                        return values(lua, (Value::Nil, message));
+                    }
+                }
+                drop(reader);
+                self.file = None;
+            }
+            match pieces.next_piece() {
+                Some(Segment::Bytes(bytes)) => self.wire.session.body(&bytes),
+                Some(Segment::Leaf(LuaBody::Text(text))) => {
+                    self.wire.session.body(&text.as_bytes())
+                }
+                Some(Segment::Leaf(LuaBody::Source(source))) => {
+                    match files.raw_get::<Value>(&source)? {
+                        Value::UserData(reader) if reader.is::<LuaFileSource>() => {
+                            self.file = Some(reader);
+                            false
+                        }
+                        _ => {
+                            pieces.set_draining(true);
+                            return values(lua, ("source", source));
+                        }
+                    }
+                }
+                None => return values(lua, (true,)),
+            };
         }
     }
 
@@ -211,6 +291,9 @@ impl UserData for LuaSession {
         methods.add_method_mut("data", |lua, this, ()| {
             started(lua, this.wire.session.data())
         });
+        methods.add_method_mut("reset", |lua, this, ()| {
+            started(lua, this.wire.session.reset())
+        });
         methods.add_method_mut("quit", |lua, this, ()| {
             started(lua, this.wire.session.quit())
         });
@@ -247,12 +330,20 @@ impl UserData for LuaSession {
         methods.add_method_mut("body", |_, this, chunk: LuaString| {
             Ok(this.wire.session.body(&chunk.as_bytes()))
         });
+        methods.add_method_mut(
+            "pump",
+            |lua, this, (pieces, files): (AnyUserData, Table)| {
+                let mut pieces = pieces.borrow_mut::<MessagePieces>()?;
+                this.pump(lua, &mut pieces, &files)
+            },
+        );
         methods.add_method_mut("end_body", |_, this, ()| {
             this.wire.session.end_body();
             Ok(())
         });
         methods.add_method_mut("close", |_, this, ()| {
             this.connection = None;
+            this.file = None;
             this.closed = true;
             Ok(())
         });

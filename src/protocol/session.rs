@@ -6,6 +6,11 @@
 //! greeting) and the reply class it needs. A command marked `waits` is
 //! written only after every earlier reply has arrived; the others go out
 //! together, which is how PIPELINING sends an envelope in one write.
+//!
+//! A rejection ends the operation but not the session: the replies to
+//! commands already written are still read (and ignored) before the
+//! failure is reported, so the next command's reply cannot be confused with
+//! them, and the session can go on (after [`Session::reset`]).
 
 use std::collections::VecDeque;
 
@@ -126,6 +131,9 @@ pub struct Session {
     pipelining: bool,
     starttls: bool,
     last: Option<Reply>,
+    /// The rejection that ends the operation under way, once the replies
+    /// still due have been read.
+    rejection: Option<Vec<u8>>,
     trace: Trace,
 }
 
@@ -199,6 +207,11 @@ impl Session {
     pub fn body(&mut self, chunk: &[u8]) -> bool {
         self.body_size += chunk.len() as u64;
         self.stuffer.stuff(chunk, &mut self.output);
+        self.body_full()
+    }
+
+    /// Whether the body buffer is full: [`Session::poll`] asks for a write.
+    pub fn body_full(&self) -> bool {
         self.output.len() >= BODY_BUFFER
     }
 
@@ -208,6 +221,13 @@ impl Session {
         self.trace.data(self.body_size);
         self.output.extend_from_slice(TERMINATOR);
         self.expect(None, 2, After::Nothing);
+    }
+
+    /// RSET: ends the mail transaction under way, if any (RFC 5321 §4.1.1.5).
+    pub fn reset(&mut self) -> Result<(), Refusal> {
+        self.start(&[])?;
+        self.expect(Some(&[b"RSET"]), 2, After::Nothing);
+        Ok(())
     }
 
     pub fn quit(&mut self) -> Result<(), Refusal> {
@@ -311,6 +331,9 @@ impl Session {
                 return Next::Body;
             }
             if self.exchanges.is_empty() {
+                if let Some(text) = self.rejection.take() {
+                    return Next::Done(Err(Failure::Rejected(text)));
+                }
                 return Next::Done(self.last.take().ok_or(Failure::Idle));
             }
             let reply = match self.replies.next_reply() {
@@ -321,12 +344,16 @@ impl Session {
             let exchange = self.exchanges.pop_front().expect("a reply was awaited");
             self.released -= 1;
             self.trace.reply(&reply.text);
+            if self.rejection.is_some() {
+                continue;
+            }
             if exchange.after == After::ErrorChallenge && reply.class() == 3 {
                 self.expect(Some(&[]), ANY_REPLY_FAILS, After::Nothing);
                 continue;
             }
             if reply.class() != exchange.class {
-                return self.fail(Failure::Rejected(reply.text));
+                self.reject(reply.text);
+                continue;
             }
             match exchange.after {
                 After::Nothing | After::ErrorChallenge => {}
@@ -406,7 +433,16 @@ impl Session {
         }
     }
 
-    /// Ends the operation with `failure`; the session is left idle.
+    /// Keeps `text` as the operation's outcome. Commands not written yet are
+    /// dropped; the replies to those already written are still due.
+    fn reject(&mut self, text: Vec<u8>) {
+        self.exchanges.truncate(self.released);
+        self.staged.clear();
+        self.rejection = Some(text);
+    }
+
+    /// Ends the operation with `failure`, which leaves the connection in an
+    /// unknown state: nothing more is read or written for it.
     fn fail(&mut self, failure: Failure) -> Next {
         self.exchanges.clear();
         self.released = 0;
@@ -414,6 +450,7 @@ impl Session {
         self.output.clear();
         self.replies.clear();
         self.in_body = false;
+        self.rejection = None;
         Next::Done(Err(failure))
     }
 }
@@ -509,15 +546,42 @@ mod tests {
     }
 
     #[test]
-    fn a_rejected_recipient_ends_a_pipelined_envelope_with_its_reply() {
+    fn a_rejected_recipient_ends_a_pipelined_envelope_once_every_reply_is_in() {
         let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
         session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
-        let (_, outcome) = run(&mut session, &["250 ok\r\n550 5.1.1 no b\r\n250 c\r\n"]);
+        // The third reply comes in a read of its own: the outcome waits for it.
+        let (_, outcome) = run(&mut session, &["250 ok\r\n550 5.1.1 no b\r\n", "250 c\r\n"]);
         assert_eq!(outcome, Err("550 5.1.1 no b".into()));
-        assert!(
-            session.quit().is_ok(),
-            "a failed operation leaves the session idle"
+        session.reset().unwrap();
+        let (writes, outcome) = run(&mut session, &["250 2.0.0 flushed\r\n"]);
+        assert_eq!(writes, ["RSET\r\n"]);
+        assert_eq!(outcome, Ok("250 2.0.0 flushed".into()));
+    }
+
+    #[test]
+    fn a_rejected_pipelined_mail_still_reads_the_recipients_replies() {
+        let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
+        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        let (_, outcome) = run(
+            &mut session,
+            &["553 bad sender\r\n503 need MAIL\r\n", "503 need MAIL\r\n"],
         );
+        assert_eq!(outcome, Err("553 bad sender".into()));
+        session.mail(b"<d@x>").unwrap();
+        assert_eq!(
+            run(&mut session, &["250 ok\r\n"]),
+            (vec!["MAIL FROM:<d@x>\r\n".into()], Ok("250 ok".into()))
+        );
+    }
+
+    #[test]
+    fn without_pipelining_a_rejected_mail_writes_no_recipient() {
+        let mut session = greeted("250 mx\r\n");
+        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, outcome) = run(&mut session, &["553 bad sender\r\n"]);
+        assert_eq!(writes, ["MAIL FROM:<a@x>\r\n"]);
+        assert_eq!(outcome, Err("553 bad sender".into()));
+        assert!(session.quit().is_ok(), "the session is idle again");
     }
 
     #[test]

@@ -38,6 +38,7 @@ local KINDS = {
     callable = { test = callable, expected = "function expected" },
     tls = one_of({ "none", "auto", "starttls", "tls" }),
     auth = one_of({ "plain", "login", "xoauth2" }),
+    encoding = one_of({ "base64", "quoted-printable", "8bit" }),
 }
 
 -- Raises unless `value` is of `kind` (or nil, when `optional`). `what` is
@@ -98,6 +99,16 @@ function arguments.send(mailt, level)
     field(mailt, "password", "text", true, level)
     field(mailt, "domain", "text", true, level)
     connection(mailt, level)
+end
+
+-- smtp.attach{...}: the file's path and its encoding.
+function arguments.attach(options, level)
+    level = level + 1
+    if type(options) ~= "table" then
+        error("bad argument #1 to 'attach' (table expected, got " .. type(options) .. ")", level)
+    end
+    field(options, "path", "string", false, level)
+    field(options, "encoding", "encoding", true, level)
 end
 
 -- smtp.open{...}: the connection's fields.

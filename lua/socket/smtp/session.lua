@@ -10,8 +10,10 @@
 
 local core = require("socket.smtp.core")
 local arguments = require("socket.smtp.arguments")
+local natives = require("socket.smtp.natives")
 
 local WRITE, READ = "write", "read"
+local unpack = table.unpack or unpack
 local NO_OPTIONS = {}
 
 -- What smtp.open's methods raise on failure. With LuaSocket loaded, its own
@@ -41,8 +43,8 @@ return function(settings)
     end
 
     -- Runs the operation under way until it wants a body chunk (true), ends
-    -- (code, reply), finishes a TLS handshake (version, cipher) or fails
-    -- (nil, err). Plain text is read by lines; TLS by exact byte counts,
+    -- (code, reply), is rejected (false, reply), finishes a TLS handshake
+    -- (version, cipher) or fails (nil, err). Plain text is read by lines; TLS by exact byte counts,
     -- which the core knows from the record headers.
     local function run(self)
         local protocol, sock, trace = self.protocol, self.sock, self.trace
@@ -62,18 +64,36 @@ return function(settings)
         end
     end
 
-    -- Any failure ends the session, as with LuaSocket.
+    local function disconnect(self)
+        if not self.closed then
+            self.closed = true
+            if self.protocol then self.protocol:close() end
+            if self.sock then self.sock:close() end
+        end
+    end
+
+    -- A failure of the connection ends it; `reset` reconnects.
     local function failed(self, err)
-        self:close()
+        if not self.closed then
+            disconnect(self)
+            self.lost = true
+        end
         return nil, err
     end
 
-    -- Runs the operation that `started, problem` reports on.
+    -- Runs the operation that `started, problem` reports on. A refusal
+    -- (nothing was sent) and a rejection (the server said no) end a
+    -- LuaSocket-style session, as LuaSocket ends it; one opened with
+    -- smtp.open{...} stays connected, to go on after `reset`.
     local function exchange(self, started, problem)
-        if not started then return failed(self, problem) end
+        if not started then
+            if self.keeps_connection then return nil, problem end
+            return failed(self, problem)
+        end
         local code, reply = run(self)
-        if not code then return failed(self, reply) end
-        return code, reply
+        if code then return code, reply end
+        if code == false and self.keeps_connection then return nil, reply end
+        return failed(self, reply)
     end
 
     -- A chunk must be a string; numbers pass, as LuaSocket's filters allow.
@@ -95,10 +115,19 @@ return function(settings)
     end
 
     -- ltn12.pump.all with pump.step, without a call per chunk to either.
-    local function pump(self, source)
+    -- `protected`: errors the source raises come back as nil, err, as from
+    -- a body source inside LuaSocket's coroutine-based message source.
+    local function pump(self, source, protected)
         local protocol = self.protocol
         while true do
-            local chunk, err = source()
+            local chunk, err
+            if protected then
+                local ok
+                ok, chunk, err = pcall(source)
+                if not ok then return nil, chunk end
+            else
+                chunk, err = source()
+            end
             if not chunk then
                 if err then return nil, err end
                 return 1
@@ -123,6 +152,25 @@ return function(settings)
         end
     end
 
+    -- A message made by smtp.message: its pieces are pulled in Rust, and so
+    -- are smtp.attach's files inside it; only a script's own body sources
+    -- are called from here.
+    local function pump_message(self, pieces)
+        local protocol, files = self.protocol, natives.files
+        while true do
+            local step, value = protocol:pump(pieces, files)
+            if step == WRITE then
+                local sent, err = self.sock:send(value)
+                if not sent then return nil, err end
+            elseif step == "source" then
+                local ok, err = pump(self, value, true)
+                if not ok then return nil, err end
+            else
+                return step, value
+            end
+        end
+    end
+
     -- TLS from the next byte on: the handshake, with the session's
     -- servername (the server's name by default), cafile and verify.
     local function secure(self)
@@ -131,39 +179,45 @@ return function(settings)
             options.cafile, options.verify ~= false))
     end
 
-    -- STARTTLS, the handshake, and EHLO again: only the new extension list
-    -- counts (RFC 3207). Returns that list.
-    local function upgrade(self, domain)
-        local ok, err = exchange(self, self.protocol:starttls())
-        if not ok then return nil, err end
-        ok, err = secure(self)
-        if not ok then return nil, err end
-        local code, ext = exchange(self, self.protocol:ehlo(domain))
-        if not code then return nil, ext end
-        return ext
+    -- AUTH with `mechanism`. With tls = "starttls" or "tls", credentials
+    -- go out only under TLS. Accepted credentials are kept, for `reset` to
+    -- log in again on a new connection.
+    local function credentials(self, mechanism, user, secret)
+        if self.needs_tls and not self.protocol:is_secure() then
+            return exchange(self, nil, "credentials refused: the connection is not encrypted")
+        end
+        local protocol = self.protocol
+        local code, reply = exchange(self, protocol[mechanism](protocol, user, secret))
+        if code then self.credentials = { mechanism, user, secret } end
+        return code, reply
     end
 
-    -- With tls = "starttls" or "tls", credentials go out only under TLS.
-    local function credentials(self, started, problem)
-        if self.needs_tls and not self.protocol:is_secure() then
-            return failed(self, "credentials refused: the connection is not encrypted")
+    -- The greeting and EHLO (the first EHLO under implicit TLS); then
+    -- STARTTLS when the tls mode asks for it. Returns EHLO's code and reply.
+    local function greeting(self, domain)
+        self.domain = domain
+        local code, ext = exchange(self, self.protocol:greet(domain))
+        if not code then return nil, ext end
+        local mode = self.mode
+        if mode == "starttls" or mode == "auto" and self.protocol:offers_starttls() then
+            local ok, err = exchange(self, self.protocol:starttls())
+            if not ok then return nil, err end
+            ok, err = secure(self)
+            if not ok then return nil, err end
+            return exchange(self, self.protocol:ehlo(domain))
         end
-        return exchange(self, started, problem)
+        return code, ext
     end
 
     -- The steps: each returns its result, or closes the session and
     -- returns nil, err.
     local steps = {}
 
-    -- The greeting and EHLO; then STARTTLS when the tls mode asks for it.
+    -- Returns the extension list: after STARTTLS, only the new EHLO's
+    -- counts (RFC 3207).
     function steps.greet(self, domain)
-        domain = domain or settings.DOMAIN
-        local code, ext = exchange(self, self.protocol:greet(domain))
+        local code, ext = greeting(self, domain or settings.DOMAIN)
         if not code then return nil, ext end
-        local mode = self.mode
-        if mode == "starttls" or mode == "auto" and self.protocol:offers_starttls() then
-            return upgrade(self, domain)
-        end
         return ext
     end
 
@@ -171,41 +225,36 @@ return function(settings)
     function steps.rcpt(self, to) return exchange(self, self.protocol:rcpt(to)) end
     function steps.quit(self) return exchange(self, self.protocol:quit()) end
 
-    function steps.login(self, user, password)
-        return credentials(self, self.protocol:login(user, password))
-    end
-
-    function steps.plain(self, user, password)
-        return credentials(self, self.protocol:plain(user, password))
-    end
-
-    function steps.xoauth2(self, user, token)
-        return credentials(self, self.protocol:xoauth2(user, token))
-    end
+    function steps.login(self, user, password) return credentials(self, "login", user, password) end
+    function steps.plain(self, user, password) return credentials(self, "plain", user, password) end
+    function steps.xoauth2(self, user, token) return credentials(self, "xoauth2", user, token) end
 
     -- The session's auth option forces a mechanism; else LuaSocket's
     -- choice from the EHLO reply.
     function steps.auth(self, user, password, ext)
         if not user or not password then return 1 end
         local mechanism = self.options.auth or type(ext) == "string" and core.auth_mechanism(ext)
-        if not mechanism then return failed(self, "authentication not supported") end
+        if not mechanism then return exchange(self, nil, "authentication not supported") end
         return steps[mechanism](self, user, password)
     end
 
     function steps.data(self, source, step)
         local open, err = exchange(self, self.protocol:data())
         if not open then return nil, err end
+        local pieces = not step and natives.messages[source]
         local pumped, pump_err
-        if step then
+        if pieces then
+            pumped, pump_err = pump_message(self, pieces)
+        elseif step then
             pumped, pump_err = pump_with(self, source, step)
         else
             pumped, pump_err = pump(self, source)
         end
+        -- SMTP cannot take back data already sent: only closing the
+        -- connection keeps a part of the message from being delivered.
         if not pumped then return failed(self, pump_err) end
         self.protocol:end_body()
-        local code, reply = run(self)
-        if not code then return failed(self, reply) end
-        return code, reply
+        return exchange(self, true)
     end
 
     -- MAIL FROM and RCPT TO (in one write when the server pipelines), then
@@ -217,30 +266,11 @@ return function(settings)
     end
 
     function Session:close()
-        if not self.closed then
-            self.closed = true
-            self.protocol:close()
-            if self.sock then self.sock:close() end
-        end
+        disconnect(self)
+        self.lost = false
         return 1
     end
 
-    -- smtp.open's methods: the steps, raising on failure.
-    local function check(first, ...)
-        if first == nil then raise((...)) end
-        return first, ...
-    end
-    for name, step in pairs(steps) do
-        Session[name] = function(self, ...)
-            arguments.method(name, 2, ...)
-            return check(step(self, ...))
-        end
-    end
-    -- LuaSocket's send returns nothing.
-    function Session:send(mailt)
-        arguments.message(mailt, 2)
-        check(steps.send(self, mailt))
-    end
 
     -- Sets TCP_NODELAY on a create() socket when it takes options; a socket
     -- that does not is used as it is.
@@ -273,28 +303,72 @@ return function(settings)
         return core.session(), sock
     end
 
-    -- Connects, and starts implicit TLS if the mode says so; returns a
-    -- session, or nil, err. `options` holds the extension fields (tls,
-    -- cafile, servername, verify, auth, trace).
-    local function open(server, port, create, options)
+    -- Connects `self`, and starts implicit TLS if its mode says so; returns
+    -- true, or nil, err.
+    local function start(self)
+        local protocol, sock = connect(self.server, self.port, self.create, settings.TIMEOUT or 60)
+        if not protocol then return nil, sock end
+        self.protocol, self.sock, self.closed, self.lost = protocol, sock, false, false
+        if self.trace then protocol:trace() end
+        if self.mode == "tls" then return secure(self) end
+        return true
+    end
+
+    -- A connection the session lost in a failure: a new one, greeted with
+    -- the last domain, and logged in again if the session had logged in.
+    -- Returns the last reply's code and text.
+    local function reconnect(self)
+        local ok, err = start(self)
+        if not ok then return nil, err end
+        local code, reply = greeting(self, self.domain or settings.DOMAIN)
+        if not code or not self.credentials then return code, reply end
+        local mechanism, user, secret = unpack(self.credentials)
+        return credentials(self, mechanism, user, secret)
+    end
+
+    -- RSET, so that the next message starts afresh after a failed one. If
+    -- the failure cost the connection, a new one is opened instead.
+    function steps.reset(self)
+        if self.lost then return reconnect(self) end
+        return exchange(self, self.protocol:reset())
+    end
+
+    -- Connects; returns a session, or nil, err. `options` holds the
+    -- extension fields (tls, cafile, servername, verify, auth, trace);
+    -- `keeps_connection`, whether refusals and rejections leave the
+    -- connection open.
+    local function open(server, port, create, options, keeps_connection)
         server, port = server or settings.SERVER, port or settings.PORT
         options = options or NO_OPTIONS
-        local protocol, sock = connect(server, port, create, settings.TIMEOUT or 60)
-        if not protocol then return nil, sock end
         local mode = tls_mode(options.tls, port, create)
         local self = setmetatable({
-            protocol = protocol, sock = sock, server = server, options = options,
+            server = server, port = port, create = create, options = options,
             mode = mode, needs_tls = mode == "starttls" or mode == "tls",
+            trace = options.trace, keeps_connection = keeps_connection,
         }, Session)
-        if options.trace then
-            self.trace = options.trace
-            protocol:trace()
-        end
-        if mode == "tls" then
-            local ok, err = secure(self)
-            if not ok then return nil, err end
+        local ok, err = start(self)
+        if not ok then
+            self:close()
+            return nil, err
         end
         return self
+    end
+
+    -- smtp.open's methods: the steps, raising on failure.
+    local function check(first, ...)
+        if first == nil then raise((...)) end
+        return first, ...
+    end
+    for name, step in pairs(steps) do
+        Session[name] = function(self, ...)
+            arguments.method(name, 2, ...)
+            return check(step(self, ...))
+        end
+    end
+    -- LuaSocket's send returns nothing.
+    function Session:send(mailt)
+        arguments.message(mailt, 2)
+        check(steps.send(self, mailt))
     end
 
     return { open = open, steps = steps, raise = raise, tls_mode = tls_mode }
