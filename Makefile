@@ -3,8 +3,10 @@
 #                     all five interpreters
 # make demo           send the manual's attachment example to aiosmtpd on
 #                     loopback and show what arrived
-# make bench          messages/s against smtp-sink (ours, LuaSocket, smtplib,
-#                     smtp-source), then the 1 GB message-body benchmark
+# make bench          bench/run.sh: against smtp-sink on loopback, ours beside
+#                     LuaSocket, smtplib and smtp-source: messages/s (one
+#                     connection each, one session), a 1 GiB attachment,
+#                     instruction counts; one Markdown report
 # make rock-check     luarocks make into temporary trees (see scripts/rock-check.sh)
 
 LUA ?= lua5.4
@@ -51,8 +53,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) build LUA=$(LUA)
-	sh bench/send_rate.sh $(LUA)
-	sh bench/message_body.sh $(LUA)
+	sh bench/run.sh $(LUA)
 
 clean:
 	rm -rf build target

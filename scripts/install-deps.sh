@@ -5,7 +5,7 @@ set -eu
 
 packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
 liblua5.3-dev liblua5.4-dev libluajit-5.1-dev lua-busted lua-socket lua-copas
-luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec"
+luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec valgrind"
 
 missing=""
 for package in $packages; do
