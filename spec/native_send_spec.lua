@@ -106,8 +106,10 @@ for _, path in ipairs(PATHS) do
                 if calls == 1 then return "first chunk\r\n" end
                 return nil, "source broke"
             end }
-            assert.are.same({ nil, "source broke" }, { send(message(1, failing)) })
+            local source = message(1, failing)
+            assert.are.same({ nil, "source broke" }, { send(source) })
             assert.are.equal(2, calls)
+            assert.are.same({ nil, "cannot resume dead coroutine" }, { source() })
             assert.are.equal(0, #server:received())
         end)
 

@@ -43,6 +43,13 @@ impl MessagePieces {
     pub fn set_draining(&mut self, draining: bool) {
         self.draining = draining;
     }
+
+    /// Ends the message early: a send of it failed, and later pulls say it
+    /// ended, as LuaSocket's source does once its coroutine died.
+    fn abandon(&mut self) {
+        self.draining = false;
+        self.ended = true;
+    }
 }
 
 impl UserData for MessagePieces {
@@ -63,6 +70,10 @@ impl UserData for MessagePieces {
                 None => Value::Nil,
             };
             piece.into_lua_multi(lua)
+        });
+        methods.add_method_mut("abandon", |_, this, ()| {
+            this.abandon();
+            Ok(())
         });
     }
 }

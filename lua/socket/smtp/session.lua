@@ -164,7 +164,10 @@ return function(settings)
                 if not sent then return nil, err end
             elseif step == "source" then
                 local ok, err = pump(self, value, true)
-                if not ok then return nil, err end
+                if not ok then
+                    pieces:abandon()
+                    return nil, err
+                end
             else
                 return step, value
             end
