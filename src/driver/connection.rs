@@ -15,9 +15,15 @@ use crate::wire::{Step, Wire};
 /// Socket timeouts of zero mean "no limit" to the kernel; never ask for less.
 const SHORTEST_WAIT: Duration = Duration::from_millis(1);
 
+/// Bytes read from the socket at a time.
+const READ_BUFFER: usize = 16 * 1024;
+
 pub struct Connection {
     socket: Socket,
     timeout: Option<Duration>,
+    /// Made once per connection: zeroing a fresh one for every `drive`
+    /// cost more than the rest of a message's dialogue.
+    buffer: Box<[u8]>,
 }
 
 impl Connection {
@@ -31,7 +37,13 @@ impl Connection {
         let mut last_error = None;
         for address in resolve(host, service)? {
             match connect(address, timeout) {
-                Ok(socket) => return Ok(Connection { socket, timeout }),
+                Ok(socket) => {
+                    return Ok(Connection {
+                        socket,
+                        timeout,
+                        buffer: vec![0; READ_BUFFER].into_boxed_slice(),
+                    })
+                }
                 Err(error) => last_error = Some(describe(&error)),
             }
         }
@@ -43,7 +55,6 @@ impl Connection {
     /// ([`Step::Done`]). An I/O error is LuaSocket's message for it.
     pub fn drive(&mut self, wire: &mut Wire) -> Result<Step, String> {
         let mut deadline = self.deadline();
-        let mut buffer = [0u8; 16 * 1024];
         loop {
             match wire.poll() {
                 Step::Write => {
@@ -52,8 +63,8 @@ impl Connection {
                     deadline = self.deadline();
                 }
                 Step::ReadLine | Step::ReadBytes(_) => {
-                    let received = self.read(&mut buffer, deadline)?;
-                    wire.receive(&buffer[..received]);
+                    let received = read(&self.socket, &mut self.buffer, deadline)?;
+                    wire.receive(&self.buffer[..received]);
                 }
                 step => return Ok(step),
             }
@@ -79,19 +90,19 @@ impl Connection {
         }
         Ok(())
     }
+}
 
-    fn read(&self, buffer: &mut [u8], deadline: Option<Instant>) -> Result<usize, String> {
-        loop {
-            let wait = remaining(deadline)?;
-            self.socket
-                .set_read_timeout(wait)
-                .map_err(|e| describe(&e))?;
-            match (&self.socket).read(buffer) {
-                Ok(0) => return Err(CLOSED.to_string()),
-                Ok(received) => return Ok(received),
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(describe(&error)),
-            }
+/// Reads what the socket has, up to `buffer`'s size, waiting no later than
+/// `deadline`.
+fn read(socket: &Socket, buffer: &mut [u8], deadline: Option<Instant>) -> Result<usize, String> {
+    loop {
+        let wait = remaining(deadline)?;
+        socket.set_read_timeout(wait).map_err(|e| describe(&e))?;
+        match (&*socket).read(buffer) {
+            Ok(0) => return Err(CLOSED.to_string()),
+            Ok(received) => return Ok(received),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(describe(&error)),
         }
     }
 }
