@@ -44,7 +44,8 @@ return function(settings)
 
     -- Runs the operation under way until it wants a body chunk (true), ends
     -- (code, reply), is rejected (false, reply), finishes a TLS handshake
-    -- (version, cipher) or fails (nil, err). Plain text is read by lines; TLS by exact byte counts,
+    -- (version, cipher) or fails (nil, err). Plain text is read by lines;
+    -- TLS by exact byte counts,
     -- which the core knows from the record headers.
     local function run(self)
         local protocol, sock, trace = self.protocol, self.sock, self.trace
@@ -164,10 +165,7 @@ return function(settings)
                 if not sent then return nil, err end
             elseif step == "source" then
                 local ok, err = pump(self, value, true)
-                if not ok then
-                    pieces:abandon()
-                    return nil, err
-                end
+                if not ok then return nil, err end
             else
                 return step, value
             end
@@ -248,6 +246,7 @@ return function(settings)
         local pumped, pump_err
         if pieces then
             pumped, pump_err = pump_message(self, pieces)
+            if not pumped then pieces:abandon() end
         elseif step then
             pumped, pump_err = pump_with(self, source, step)
         else
