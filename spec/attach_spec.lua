@@ -11,17 +11,10 @@ local files = require("files")
 local pump = require("pump")
 local servers = require("smtp_servers")
 
-local quote, read_file, write_file = files.quote, files.read, files.write
+local quote, read_file, write_file, capture = files.quote, files.read, files.write, files.capture
 
 -- Debian's Python, as smtp_servers.lua uses it.
 local PYTHON = "/usr/bin/python3"
-
-local function capture(command)
-    local pipe = assert(io.popen(command))
-    local output = pipe:read("*a")
-    pipe:close()
-    return output
-end
 
 -- Bytes that look random, the same on every interpreter (Park and Miller's
 -- generator: its products stay exact in doubles).
@@ -64,12 +57,11 @@ describe("smtp.attach", function()
     local dir, count = nil, 0
 
     setup(function()
-        dir = capture("mktemp -d /tmp/attach_spec.XXXXXX"):gsub("\n$", "")
-        assert(dir:find("^/tmp/attach_spec"), dir)
+        dir = files.temporary_directory("attach_spec")
     end)
 
     teardown(function()
-        os.execute("rm -rf " .. quote(dir))
+        files.remove(dir)
     end)
 
     -- A new file in the spec's directory holding `bytes`; its path.

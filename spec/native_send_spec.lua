@@ -126,10 +126,8 @@ for _, path in ipairs(PATHS) do
         end)
 
         it("reads smtp.attach files in parts without a Lua call per chunk", function()
-            local pipe = assert(io.popen("mktemp -d /tmp/native_send_spec.XXXXXX"))
-            local dir = pipe:read("*l")
-            pipe:close()
-            finally(function() os.execute("rm -rf " .. files.quote(dir)) end)
+            local dir = files.temporary_directory("native_send_spec")
+            finally(function() files.remove(dir) end)
             local small, large = dir .. "/small.bin", dir .. "/large.bin"
             files.write(small, string.rep("x", 1000))
             -- 4 MB: 72 chunks of 57 KiB.

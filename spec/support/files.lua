@@ -22,4 +22,25 @@ function files.write(path, text)
     file:close()
 end
 
+-- What the shell command writes on its standard output.
+function files.capture(command)
+    local pipe = assert(io.popen(command))
+    local output = pipe:read("*a")
+    pipe:close()
+    return output
+end
+
+-- A new directory under /tmp, named after `owner`; the caller removes it
+-- (files.remove).
+function files.temporary_directory(owner)
+    local dir = files.capture("mktemp -d /tmp/" .. owner .. ".XXXXXX"):gsub("\n$", "")
+    assert(dir:find("^/tmp/" .. owner:gsub("%p", "%%%0")), dir)
+    return dir
+end
+
+-- Removes `path`, a directory with all it holds.
+function files.remove(path)
+    os.execute("rm -rf " .. files.quote(path))
+end
+
 return files

@@ -30,7 +30,7 @@
 local socket = require("socket")
 local files = require("files")
 
-local quote, read_file, write_file = files.quote, files.read, files.write
+local quote, read_file, write_file, capture = files.quote, files.read, files.write, files.capture
 
 local servers = {}
 
@@ -45,13 +45,6 @@ local START_WAIT = 10 -- seconds
 local function execute(command)
     local result = os.execute(command)
     return result == true or result == 0
-end
-
-local function capture(command)
-    local pipe = assert(io.popen(command))
-    local output = pipe:read("*a")
-    pipe:close()
-    return output
 end
 
 -- Calls check every 20 ms until it returns a true value, which it returns,
@@ -120,7 +113,7 @@ function Server:stop()
         if wait_until(2, function() return not alive(self.pid) end) then break end
     end
     assert(not alive(self.pid), "server process " .. self.pid .. " did not stop")
-    execute("rm -rf " .. quote(self.dir))
+    files.remove(self.dir)
 end
 
 function Server:received()
@@ -148,7 +141,7 @@ local function start(dir, command, ready)
 end
 
 local function temporary_directory()
-    return (capture("mktemp -d /tmp/smtp_servers.XXXXXX"):gsub("\n$", ""))
+    return files.temporary_directory("smtp_servers")
 end
 
 -- A Python server announces its port in DIR/port once it listens.

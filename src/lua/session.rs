@@ -137,22 +137,17 @@ impl LuaSession {
                     Err(message) => return values(lua, (Value::Nil, message)),
                 }
             }
-            if let Some(reader) = &self.file {
-                let mut reader = reader.borrow_mut::<LuaFileSource>()?;
-                match reader.0.next_chunk() {
-                    Ok(Some(chunk)) => {
-                        self.wire.session.body(chunk);
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(message) => {
-                        drop(reader);
-                        self.file = None;
-                        return values(lua, (Value::Nil, message));
-                    }
-                }
-                drop(reader);
-                self.file = None;
+            // A file under way stays in `self.file` only while it has more.
+            if let Some(reader) = self.file.take() {
+                let mut file = reader.borrow_mut::<LuaFileSource>()?;
+                match file.0.next_chunk() {
+                    Ok(Some(chunk)) => self.wire.session.body(chunk),
+                    Ok(None) => continue,
+                    Err(message) => return values(lua, (Value::Nil, message)),
+                };
+                drop(file);
+                self.file = Some(reader);
+                continue;
             }
             match pieces.next_piece() {
                 Some(Segment::Bytes(bytes)) => self.wire.session.body(&bytes),
