@@ -49,8 +49,11 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
         }
         Err(ReadError::Lua(error)) => return Err(error),
     };
-    let segments = compose(root, &mut new_boundary);
-    let pieces = lua.create_userdata(MessagePieces::new(segments))?;
+    let pieces = match compose(root, &mut new_boundary) {
+        Ok(segments) => MessagePieces::new(segments),
+        Err(invalid) => MessagePieces::failed(invalid.to_string()),
+    };
+    let pieces = lua.create_userdata(pieces)?;
     Ok((Value::UserData(pieces), Value::Nil))
 }
 

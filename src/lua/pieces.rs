@@ -16,6 +16,8 @@ use crate::message::compose::Segment;
 
 pub struct MessagePieces {
     segments: std::vec::IntoIter<Segment<LuaBody>>,
+    /// Why the message cannot be sent, told at the first pull.
+    failure: Option<String>,
     /// Set once the end has been handed out.
     ended: bool,
     /// Set while a body source of this message is being drained by the
@@ -27,16 +29,31 @@ impl MessagePieces {
     pub fn new(segments: Vec<Segment<LuaBody>>) -> MessagePieces {
         MessagePieces {
             segments: segments.into_iter(),
+            failure: None,
             ended: false,
             draining: false,
         }
     }
 
-    /// The next piece, or `None` at the end.
-    pub fn next_piece(&mut self) -> Option<Segment<LuaBody>> {
+    /// A message that fails with `failure` when first pulled: a source
+    /// reports a run-time problem as `nil, err`, and nothing of the message
+    /// has gone out by then.
+    pub fn failed(failure: String) -> MessagePieces {
+        MessagePieces {
+            failure: Some(failure),
+            ..MessagePieces::new(Vec::new())
+        }
+    }
+
+    /// The next piece, `None` at the end, or the message's failure.
+    pub fn next_piece(&mut self) -> Result<Option<Segment<LuaBody>>, String> {
+        if let Some(failure) = self.failure.take() {
+            self.ended = true;
+            return Err(failure);
+        }
         let piece = self.segments.next();
         self.ended = piece.is_none();
-        piece
+        Ok(piece)
     }
 
     /// Marks a body source handed to Lua as being drained, or done.
@@ -55,7 +72,8 @@ impl MessagePieces {
 impl UserData for MessagePieces {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         // The next piece; at the end nil, then nil, "ended" on later calls;
-        // nil, "running" while the native send path drains a body source.
+        // nil, "running" while the native send path drains a body source;
+        // nil, "failed", why for a message that cannot be sent.
         methods.add_method_mut("next", |lua, this, ()| -> mlua::Result<MultiValue> {
             if this.draining {
                 return (Value::Nil, "running").into_lua_multi(lua);
@@ -64,10 +82,11 @@ impl UserData for MessagePieces {
                 return (Value::Nil, "ended").into_lua_multi(lua);
             }
             let piece = match this.next_piece() {
-                Some(Segment::Bytes(bytes)) => Value::String(lua.create_string(bytes)?),
-                Some(Segment::Leaf(LuaBody::Text(text))) => Value::String(text),
-                Some(Segment::Leaf(LuaBody::Source(source))) => Value::Function(source),
-                None => Value::Nil,
+                Ok(Some(Segment::Bytes(bytes))) => Value::String(lua.create_string(bytes)?),
+                Ok(Some(Segment::Leaf(LuaBody::Text(text)))) => Value::String(text),
+                Ok(Some(Segment::Leaf(LuaBody::Source(source)))) => Value::Function(source),
+                Ok(None) => Value::Nil,
+                Err(why) => return (Value::Nil, "failed", why).into_lua_multi(lua),
             };
             piece.into_lua_multi(lua)
         });

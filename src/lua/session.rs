@@ -150,11 +150,11 @@ impl LuaSession {
                 continue;
             }
             match pieces.next_piece() {
-                Some(Segment::Bytes(bytes)) => self.wire.session.body(&bytes),
-                Some(Segment::Leaf(LuaBody::Text(text))) => {
+                Ok(Some(Segment::Bytes(bytes))) => self.wire.session.body(&bytes),
+                Ok(Some(Segment::Leaf(LuaBody::Text(text)))) => {
                     self.wire.session.body(&text.as_bytes())
                 }
-                Some(Segment::Leaf(LuaBody::Source(source))) => {
+                Ok(Some(Segment::Leaf(LuaBody::Source(source)))) => {
                     match files.raw_get::<Value>(&source)? {
                         Value::UserData(reader) if reader.is::<LuaFileSource>() => {
                             self.file = Some(reader);
@@ -166,7 +166,8 @@ impl LuaSession {
                         }
                     }
                 }
-                None => return values(lua, (true,)),
+                Ok(None) => return values(lua, (true,)),
+                Err(why) => return values(lua, (Value::Nil, why)),
             };
         }
     }

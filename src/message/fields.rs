@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::canonic::canonic;
 use super::field_order::sort_key;
+use super::field_syntax::{check_field, InvalidField};
 
 /// Lowercases the names of `(name, value)` pairs as LuaSocket does, keeping one
 /// value per lowercase name.
@@ -48,9 +49,17 @@ impl HeaderFields {
         }
     }
 
+    pub fn remove(&mut self, name: &[u8]) {
+        self.fields.retain(|(known, _)| known != name);
+    }
+
     /// Writes `Name: value\r\n` for each field, in the conventional order, and
-    /// the blank line that ends the block.
-    pub fn write_block(&self, out: &mut Vec<u8>) {
+    /// the blank line that ends the block; or, if a field's name or value
+    /// could break out of it, nothing and the first such field.
+    pub fn write_block(&self, out: &mut Vec<u8>) -> Result<(), InvalidField> {
+        for (name, value) in &self.fields {
+            check_field(name, value)?;
+        }
         let mut ordered: Vec<&(Vec<u8>, Vec<u8>)> = self.fields.iter().collect();
         ordered.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
         for (name, value) in ordered {
@@ -63,6 +72,7 @@ impl HeaderFields {
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
+        Ok(())
     }
 }
 
@@ -103,7 +113,7 @@ mod tests {
             pair("from", "a@example.com"),
         ]);
         let mut block = Vec::new();
-        fields.write_block(&mut block);
+        fields.write_block(&mut block).unwrap();
         assert_eq!(
             String::from_utf8(block).unwrap(),
             "From: a@example.com\r\nSubject: Hi\r\nMIME-Version: 1.0\r\nx-priority: 1\r\n\r\n"
@@ -115,24 +125,41 @@ mod tests {
         let fields =
             HeaderFields::from_lowercase(vec![(b"subject".to_vec(), b"\xff\x00 x".to_vec())]);
         let mut block = Vec::new();
-        fields.write_block(&mut block);
+        fields.write_block(&mut block).unwrap();
         assert_eq!(block, b"Subject: \xff\x00 x\r\n\r\n");
     }
 
     #[test]
-    fn set_replaces_or_adds() {
+    fn a_field_that_would_break_out_is_refused_and_nothing_written() {
+        let fields = HeaderFields::from_lowercase(vec![
+            pair("from", "a@example.com"),
+            pair("subject", "hi\r\nbcc: x@example.com"),
+        ]);
+        let mut block = Vec::new();
+        assert_eq!(
+            fields.write_block(&mut block),
+            Err(InvalidField::Value(b"subject".to_vec()))
+        );
+        assert!(block.is_empty());
+    }
+
+    #[test]
+    fn set_replaces_or_adds_and_remove_removes() {
         let mut fields = HeaderFields::from_lowercase(vec![pair("to", "a")]);
         fields.set(b"to", b"b".to_vec());
         fields.set(b"cc", b"c".to_vec());
         assert_eq!(fields.get(b"to"), Some(&b"b"[..]));
         assert_eq!(fields.get(b"cc"), Some(&b"c"[..]));
         assert_eq!(fields.get(b"bcc"), None);
+        fields.remove(b"to");
+        assert_eq!(fields.get(b"to"), None);
+        assert_eq!(fields.get(b"cc"), Some(&b"c"[..]));
     }
 
     #[test]
     fn empty_block_is_just_the_blank_line() {
         let mut block = Vec::new();
-        HeaderFields::default().write_block(&mut block);
+        HeaderFields::default().write_block(&mut block).unwrap();
         assert_eq!(block, b"\r\n");
     }
 }

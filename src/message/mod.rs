@@ -6,5 +6,6 @@ pub mod canonic;
 pub mod compose;
 pub mod date;
 pub mod field_order;
+pub mod field_syntax;
 pub mod fields;
 pub mod tree;

@@ -202,7 +202,7 @@ impl Session {
         Ok(())
     }
 
-    /// Adds a body chunk, dot-stuffed. Returns whether the buffer is full,
+    /// Adds a body chunk, line ends made CRLF and dots stuffed. Returns whether the buffer is full,
     /// in which case [`Session::poll`] asks for a write.
     pub fn body(&mut self, chunk: &[u8]) -> bool {
         self.body_size += chunk.len() as u64;
@@ -219,6 +219,7 @@ impl Session {
     pub fn end_body(&mut self) {
         self.in_body = false;
         self.trace.data(self.body_size);
+        self.stuffer.finish(&mut self.output);
         self.output.extend_from_slice(TERMINATOR);
         self.expect(None, 2, After::Nothing);
     }

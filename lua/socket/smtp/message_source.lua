@@ -36,9 +36,10 @@ return function(pieces)
                 if chunk then return chunk end
                 draining = nil
             end
-            local piece, state = pieces:next()
+            local piece, state, why = pieces:next()
             if piece == nil then
                 finished = true
+                if state == "failed" then return nil, why end
                 return nil, SAID[state]
             elseif type(piece) == "function" then
                 draining = piece
