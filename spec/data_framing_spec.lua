@@ -22,8 +22,10 @@ local PATHS = {
 local FORGED = "MAIL FROM:<ceo@example.com>\nRCPT TO:<victim@example.com>\nDATA\n"
     .. "Subject: forged\n\nforged\n.\n"
 local SMUGGLING = {
-    { what = "LF . LF", data = "Subject: s\r\n\r\nhello\n.\n" .. FORGED },
-    { what = "LF . CRLF", data = "Subject: s\r\n\r\nhello\n.\r\n" .. FORGED },
+    { what = "LF . LF", data = "Subject: s\r\n\r\nhello\n.\n" .. FORGED, smuggles_luasocket = true },
+    { what = "LF . CRLF", data = "Subject: s\r\n\r\nhello\n.\r\n" .. FORGED, smuggles_luasocket = true },
+    -- LuaSocket doubles a dot after CRLF, so this one only reaches servers
+    -- through clients that do not stuff.
     { what = "CRLF . LF", data = "Subject: s\r\n\r\nhello\r\n.\n" .. FORGED },
 }
 
@@ -105,15 +107,17 @@ describe("DATA framing", function()
                 end)
             end
 
-            it(("%s ends the data early through LuaSocket"):format(case.what), function()
-                server = servers.scripted({})
-                -- What send returns, and whether the forged message gets in
-                -- before LuaSocket hangs up, depends on which reply it takes
-                -- for which command once its view and the server's split.
-                load_luasocket().send(mail(server, ltn12.source.string(case.data)))
-                local received = server:received()
-                assert.are.equal("Subject: s\r\n\r\nhello\r\n", received[1].data)
-            end)
+            if case.smuggles_luasocket then
+                it(("%s ends the data early through LuaSocket"):format(case.what), function()
+                    server = servers.scripted({})
+                    -- What send returns, and whether the forged message gets in
+                    -- before LuaSocket hangs up, depends on which reply it takes
+                    -- for which command once its view and the server's split.
+                    load_luasocket().send(mail(server, ltn12.source.string(case.data)))
+                    local received = server:received()
+                    assert.are.equal("Subject: s\r\n\r\nhello\r\n", received[1].data)
+                end)
+            end
         end
     end)
 

@@ -67,6 +67,17 @@ describe("differences from LuaSocket's smtp.message", function()
         assert.are.same({ "late chunk", nil }, { reference() })
     end)
 
+    it("a bcc header is never written, and stays in mesgt.headers for the script", function()
+        local function make() return { headers = { to = "<bob@example.com>", bcc = "<eve@example.com>" } } end
+        local mine = make()
+        local text = pump(ours.message(mine))
+        assert.falsy(text:lower():find("bcc", 1, true), text)
+        assert.truthy(text:find("\r\nTo: <bob@example.com>\r\n", 1, true) or text:find("^To: <bob@example.com>\r\n"))
+        assert.are.equal("<eve@example.com>", mine.headers.bcc)
+        local reference = pump(theirs.message(make()))
+        assert.truthy(("\r\n" .. reference):find("\r\nBcc: <eve@example.com>\r\n", 1, true), reference)
+    end)
+
     it("a boolean body is refused instead of handed to the sink", function()
         assert.is_false((pcall(ours.message, { body = true })))
         local source = theirs.message({ body = true })
