@@ -279,6 +279,8 @@ describe("smtp.send against a faulty server", function()
         local CASES = {
             { field = "from", inject = function(mail, bad) mail.from = FROM .. bad end,
               sent = AUTHENTICATED },
+            { field = "rcpt", inject = function(mail, bad) mail.rcpt[1] = RCPT[1] .. bad end,
+              sent = AUTHENTICATED },
             { field = "rcpt", inject = function(mail, bad) mail.rcpt[2] = RCPT[2] .. bad end,
               sent = AUTHENTICATED },
             { field = "domain", inject = function(mail, bad) mail.domain = "localhost" .. bad end,
@@ -307,6 +309,22 @@ describe("smtp.send against a faulty server", function()
                 assert.are.same(expected, server:transcript())
             end)
         end
+
+        -- The TLS server name is never sent as a line, but it is checked
+        -- before any byte of the handshake: implicit TLS sends nothing.
+        it("in servername is refused before the handshake", function()
+            start({})
+            for _, client in ipairs(OURS) do
+                -- Each line break, and how the error shows it.
+                for line_break, shown in pairs({ ["\r\n"] = "\\r\\n", ["\n"] = "\\n", ["\r"] = "\\r" }) do
+                    local mail = mail_for(server)
+                    mail.tls, mail.servername = "tls", "localhost" .. line_break .. EVIL
+                    assert.are.same({ nil, 'invalid servername "localhost' .. shown .. EVIL .. '"' },
+                        { client.send(mail) }, client.name)
+                end
+            end
+            assert.are.same({}, server:transcript())
+        end)
 
         it("LuaSocket sends the injected command (the server would see it)", function()
             start({})

@@ -32,6 +32,7 @@ describe("smtp.send", function()
         { { source = "text" }, "bad field 'source' %(function expected, got string%)" },
         { { step = 1 }, "bad field 'step' %(function expected, got number%)" },
         { { user = {} }, "bad field 'user' %(string expected, got table%)" },
+        { { password = true }, "bad field 'password' %(string expected, got boolean%)" },
         { { domain = false }, "bad field 'domain' %(string expected, got boolean%)" },
         { { server = 1 }, "bad field 'server' %(string expected, got number%)" },
         { { port = {} }, "bad field 'port' %(number or string expected, got table%)" },

@@ -39,7 +39,8 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, String> {
 /// The name to send as SNI and to find in the certificate: a DNS name or an
 /// IP address.
 pub fn server_name(name: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(name.to_string()).map_err(|_| format!("invalid servername '{name}'"))
+    // Quoted with escapes: a name holding CR or LF stays on one line.
+    ServerName::try_from(name.to_string()).map_err(|_| format!("invalid servername {name:?}"))
 }
 
 fn builder() -> rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier> {
@@ -125,7 +126,7 @@ mod tests {
         assert!(server_name("127.0.0.1").is_ok());
         assert_eq!(
             server_name("bad name\r\n").unwrap_err(),
-            "invalid servername 'bad name\r\n'"
+            "invalid servername \"bad name\\r\\n\""
         );
     }
 }
