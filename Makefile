@@ -1,4 +1,6 @@
 # make [LUA=lua5.4]   build the module for one interpreter into build/$(LUA)/
+# make build-debug    a debug build of socket.smtp.core into build/$(LUA)-debug/,
+#                     whose core._panic lets spec/panic_spec.lua panic on purpose
 # make test           install what is missing, then cargo test and busted on
 #                     all five interpreters
 # make demo           send the manual's attachment example to aiosmtpd on
@@ -24,7 +26,7 @@ BUILD := build/$(LUA)
 TARGET := target/$(LUA)
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build deps test cargo-test specs demo bench clean rock-build rock-install rock-check
+.PHONY: all build build-debug deps test cargo-test specs demo bench clean rock-build rock-install rock-check
 
 all: build
 
@@ -35,6 +37,12 @@ build:
 	cargo build $(CARGO_FLAGS)
 	for f in $(LUA_SOURCES); do install -D -m 644 lua/$$f $(BUILD)/$$f || exit 1; done
 	install -D -m 755 $(TARGET)/release/libluasmtp.so $(BUILD)/socket/smtp/core.so
+
+# Debug builds share cargo test's target directory, whose dependencies they
+# reuse: only mlua and the crate itself are compiled again.
+build-debug:
+	cargo build --no-default-features --features module,$(FEATURE)
+	install -D -m 755 target/debug/libluasmtp.so $(BUILD)-debug/socket/smtp/core.so
 
 deps:
 	sh scripts/install-deps.sh

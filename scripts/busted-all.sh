@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the module for each interpreter given and runs the busted specs on
-# it, then prints one total line. Exits non-zero if any run failed.
+# Builds the module for each interpreter given (and its debug build, for
+# spec/panic_spec.lua) and runs the busted specs on it, then prints one
+# total line. Exits non-zero if any run failed.
 set -u
 
 mkdir -p build
@@ -9,7 +10,8 @@ failed=0
 status=0
 for interpreter in "$@"; do
     echo "== busted on $interpreter"
-    if ! make --no-print-directory build LUA="$interpreter" >"build/$interpreter.build.log" 2>&1; then
+    if ! { make --no-print-directory build LUA="$interpreter" &&
+        make --no-print-directory build-debug LUA="$interpreter"; } >"build/$interpreter.build.log" 2>&1; then
         cat "build/$interpreter.build.log"
         failed=$((failed + 1))
         status=1

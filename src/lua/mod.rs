@@ -31,7 +31,16 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     core.set("connect", lua.create_function(session::connect)?)?;
     core.set("session", lua.create_function(session::detached)?)?;
     core.set("auth_mechanism", lua.create_function(auth_mechanism)?)?;
+    #[cfg(debug_assertions)]
+    core.set("_panic", lua.create_function(panic_on_purpose)?)?;
     Ok(core)
+}
+
+/// `core._panic(message)`, in debug builds only: panics, so that a spec can
+/// show that a panic anywhere in the module reaches Lua as an error.
+#[cfg(debug_assertions)]
+fn panic_on_purpose(_: &Lua, message: String) -> mlua::Result<()> {
+    panic!("{message}")
 }
 
 /// `core.message(mesgt, ZONE)`: the message's pieces (see [`pieces`]), or

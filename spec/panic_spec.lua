@@ -1,0 +1,56 @@
+-- No Rust panic may cross into Lua as anything but a Lua error: mlua runs
+-- every function of the module under catch_unwind, and the release profile
+-- keeps panics unwinding. Debug builds of socket.smtp.core have
+-- core._panic(message), which panics on purpose; `make build-debug` (run by
+-- scripts/busted-all.sh) puts one beside the release build. The checks run
+-- in a fresh interpreter, so that a crash would show as its exit status.
+
+local interpreter = require("interpreter")
+local files = require("files")
+
+local DEBUG_CPATH = interpreter.build .. "-debug/?.so"
+
+-- Runs `code` in a fresh interpreter with the debug build of the core;
+-- returns what it printed (stderr included) and its exit status.
+local function run(code)
+    local command = ("RUST_BACKTRACE=0 LUA_CPATH=%s %s -e %s 2>&1; echo \"exit $?\""):format(
+        files.quote(DEBUG_CPATH), interpreter.command, files.quote(code))
+    local output = files.capture(command)
+    local status = tonumber(output:match("exit (%d+)\n$"))
+    return output, status
+end
+
+describe("a panic inside the module", function()
+    setup(function()
+        local found = io.open(interpreter.build .. "-debug/socket/smtp/core.so")
+        assert(found, "no debug build: run make build-debug LUA=" .. interpreter.command)
+        found:close()
+    end)
+
+    it("is a Lua error that pcall catches, and the module goes on working", function()
+        local output, status = run([[
+            local core = require("socket.smtp.core")
+            local ok, err = pcall(core._panic, "on purpose")
+            print("caught", ok, tostring(err))
+            local pieces = core.message({ headers = { subject = "after" } }, "+0000")
+            print("message", pieces:next() ~= nil)
+            local co = coroutine.create(function() core._panic("in a coroutine") end)
+            print("coroutine", coroutine.resume(co))
+        ]])
+        assert.are.equal(0, status, output)
+        assert.truthy(output:find("caught\tfalse\ton purpose\n", 1, true), output)
+        assert.truthy(output:find("message\ttrue\n", 1, true), output)
+        assert.truthy(output:find("coroutine\tfalse\tin a coroutine\n", 1, true), output)
+    end)
+
+    it("uncaught, ends the script as any error does, not with a crash", function()
+        local output, status = run([[require("socket.smtp.core")._panic("uncaught")]])
+        -- 1 is the interpreter's status for an error; an abort would be 134.
+        assert.are.equal(1, status, output)
+        assert.truthy(output:find("uncaught", 1, true), output)
+    end)
+
+    it("cannot be triggered in the release build", function()
+        assert.is_nil(require("socket.smtp.core")._panic)
+    end)
+end)
