@@ -206,6 +206,8 @@ describe("smtp.message compared with LuaSocket", function()
             for name in pairs(require("socket.headers").canonic) do
                 headers[name] = "value of " .. name
             end
+            -- Never written by ours: see differences_spec.lua.
+            headers.bcc = nil
             return { headers = headers, body = "x" }
         end)
     end)
