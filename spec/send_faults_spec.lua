@@ -7,16 +7,16 @@ local socket = require("socket")
 local ltn12 = require("ltn12")
 local servers = require("smtp_servers")
 local descriptors = require("descriptors")
+local faults = require("faults")
 local smtp = require("socket.smtp")
 local luasocket = require("luasocket_smtp")()
 
 local unpack = table.unpack or unpack
-local function pack(...) return { n = select("#", ...), ... } end
 
-local FROM = "<alice@example.com>"
-local RCPT = { "<bob@example.com>", "<carol@example.com>" }
-local BODY = "Subject: faults\r\n\r\nbody"
-local USER, PASSWORD = "alice", "secret"
+local FROM, RCPT, BODY = faults.FROM, faults.RCPT, faults.BODY
+local USER, PASSWORD = faults.USER, faults.PASSWORD
+local at, mail_for = faults.at, faults.mail_for
+local without_leaks = descriptors.without_leaks
 -- How long a failure on TIMEOUT = 1 may take, at most.
 local BOUND = 3
 
@@ -35,44 +35,7 @@ local STEPS = {
     { label = "QUIT", key = "QUIT" },
 }
 
--- A script that applies `override` at `step` only.
-local function at(step, override)
-    override.rcpt_index = step.rcpt_index
-    return { steps = { [step.key] = override } }
-end
-
--- Runs f, then checks that the descriptors it opened are closed. Garbage
--- is collected before the first count only: a failure must close the
--- connection at once, not whenever the collector finalizes the socket.
-local function without_leaks(f, ...)
-    local before = descriptors.settled()
-    local results = pack(f(...))
-    assert.are.equal(before, descriptors.count(), "descriptors left open")
-    return unpack(results, 1, results.n)
-end
-
-local function mail_for(server)
-    return {
-        from = FROM,
-        rcpt = { RCPT[1], RCPT[2] },
-        source = ltn12.source.string(BODY),
-        server = server.host,
-        port = server.port,
-        user = USER,
-        password = PASSWORD,
-    }
-end
-
-local OURS = {
-    { name = "native", send = function(mail) return without_leaks(smtp.send, mail) end },
-    {
-        name = "create",
-        send = function(mail)
-            mail.create = socket.tcp
-            return without_leaks(smtp.send, mail)
-        end,
-    },
-}
+local OURS = faults.OURS
 local ALL = {
     OURS[1], OURS[2],
     { name = "LuaSocket", send = function(mail) return luasocket.send(mail) end },

@@ -115,6 +115,20 @@ describe("smtp.send", function()
         end)
     end)
 
+    -- math.huge used to reach Rust's Duration, which panics on it.
+    for _, case in ipairs({ { "math.huge", math.huge }, { "-1", -1 } }) do
+        local name, timeout = case[1], case[2]
+        it(("takes TIMEOUT = %s as no limit, natively and with create()"):format(name), function()
+            local saved = smtp.TIMEOUT
+            finally(function() smtp.TIMEOUT = saved end)
+            smtp.TIMEOUT = timeout
+            with_server({}, function(server)
+                assert.are.equal(1, smtp.send(mailt(server)))
+                assert.are.equal(1, smtp.send(mailt(server, { create = socket.tcp })))
+            end)
+        end)
+    end
+
     it("returns create()'s own failure", function()
         assert.are.same({ nil, "no sockets left" },
             { smtp.send(mailt(nil, { create = function() return nil, "no sockets left" end })) })

@@ -112,6 +112,36 @@ local function tls_option(certs)
     return { cert = certs.cert, key = certs.key }
 end
 
+-- A TLS ClientHello as LuaSec sends it, caught by a listener of our own.
+local function client_hello()
+    local listener = assert(socket.bind("127.0.0.1", 0))
+    local host, port = listener:getsockname()
+    local conn = assert(socket.connect(host, port))
+    local peer = assert(listener:accept())
+    local tls = assert(ssl.wrap(conn, { mode = "client", protocol = "any", verify = "none" }))
+    tls:settimeout(0)
+    tls:dohandshake() -- sends the ClientHello, then would wait for the answer
+    peer:settimeout(5)
+    local header = assert(peer:receive(5))
+    local body = assert(peer:receive(header:byte(4) * 256 + header:byte(5)))
+    tls:close()
+    peer:close()
+    listener:close()
+    return header .. body
+end
+
+-- The TLS records in `bytes`: { type =, length = declared, present = bytes there }.
+local function records(bytes)
+    local found, at = {}, 1
+    while at + 4 <= #bytes do
+        local length = bytes:byte(at + 3) * 256 + bytes:byte(at + 4)
+        found[#found + 1] = { type = bytes:byte(at), length = length,
+            present = math.min(length, #bytes - at - 4) }
+        at = at + 5 + length
+    end
+    return found
+end
+
 describe("the test servers", function()
     describe("aiosmtpd", function()
         it("receives a message with its envelope and bytes", function()
@@ -344,6 +374,78 @@ describe("the test servers", function()
             assert.is_nil(ok)
             assert.are.equal("invalid server reply", err)
         end)
+
+        it("sends endless bytes, interval seconds apart", function()
+            local server = servers.scripted({ steps = { greeting = { endless = "220-more\r\n", interval = 0.05 } } })
+            finally(function() server:stop() end)
+            local conn = connect(server)
+            local start = socket.gettime()
+            for _ = 1, 5 do assert.are.equal("220-more", conn:receive("*l")) end
+            local elapsed = socket.gettime() - start
+            conn:close()
+            assert.is_true(elapsed >= 4 * 0.05 * 0.9, "took " .. elapsed .. " s")
+        end)
+
+        it("stops reading in the data phase with a stall at step body", function()
+            local server = servers.scripted({ steps = { body = { stall = true } } })
+            finally(function() server:stop() end)
+            local conn = connect(server)
+            reply(conn)
+            command(conn, "EHLO localhost")
+            command(conn, "MAIL FROM:<alice@example.com>")
+            command(conn, "RCPT TO:<bob@example.com>")
+            assert.matches("^354 ", command(conn, "DATA"))
+            -- Far more than the socket buffers hold (about 40 MB on loopback).
+            local chunk, sent, err = ("x"):rep(1024 * 1024) .. "\r\n", 0, nil
+            conn:settimeout(0.5)
+            while sent < 256 and not err do
+                local ok
+                ok, err = conn:send(chunk)
+                if ok then sent = sent + 1 end
+            end
+            conn:close()
+            assert.are.equal("timeout", err)
+        end)
+
+        it("speaks TLS from the first byte with tls_mode implicit", with_tls(function(certs)
+            return servers.scripted({ tls = tls_option(certs), tls_mode = "implicit" })
+        end, function(certs, server)
+            local conn = assert(handshake(connect(server), certs.ca))
+            assert.are.equal("220 scripted ESMTP", reply(conn))
+            assert.are.equal("250-scripted\n250-AUTH LOGIN PLAIN\n250 HELP", command(conn, "EHLO secure"))
+            transaction(conn)
+            assert.is_true(server:received()[1].tls)
+            assert.are.equal("EHLO secure", server:tls_transcript()[1])
+        end))
+
+        it("sends raw bytes instead of the TLS handshake, then closes", with_tls(function(certs)
+            return servers.scripted({ tls = tls_option(certs), tls_mode = "implicit",
+                steps = { handshake = { raw = "not TLS\r\n" } } })
+        end, function(_, server)
+            local conn = connect(server)
+            assert.are.equal("not TLS", conn:receive("*l"))
+            local line, err = conn:receive("*l")
+            conn:close()
+            assert.are.same({ nil, "closed" }, { line, err })
+        end))
+
+        -- In TLS 1.3 the ServerHello is followed by the certificate and
+        -- more, encrypted: half of that ends inside a record.
+        it("cuts the TLS handshake in the middle of the server's first flight", with_tls(function(certs)
+            return servers.scripted({ tls = tls_option(certs), tls_mode = "implicit",
+                steps = { handshake = { cut = true } } })
+        end, function(_, server)
+            local conn = connect(server)
+            assert(conn:send(client_hello()))
+            local flight, err = conn:receive("*a") -- until the server closes
+            conn:close()
+            assert.is_nil(err)
+            local found = records(flight)
+            assert.is_true(#found >= 2, #found .. " records")
+            assert.are.same({ type = 22, complete = true }, -- the ServerHello, whole
+                { type = found[1].type, complete = found[1].present == found[1].length })
+            assert.is_true(found[#found].present < found[#found].length, "the last record is whole")
+        end))
 
         it("upgrades on STARTTLS and starts the dialogue afresh over TLS", with_tls(function(certs)
             return servers.scripted({ tls = tls_option(certs), extensions = { "STARTTLS" },

@@ -129,11 +129,7 @@ describe("TLS", function()
 
     -- smtp.send's results, packed; every send must leave no descriptor open.
     local function send(server, path, fields)
-        local t = mailt(server, path, fields)
-        local before = descriptors.settled()
-        local results = { smtp.send(t) }
-        assert.are.equal(before, descriptors.count(), "descriptors left open")
-        return results
+        return { descriptors.without_leaks(smtp.send, mailt(server, path, fields)) }
     end
 
     -- Checks that the server accepted MESSAGE from alice to bob once, over

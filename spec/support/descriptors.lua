@@ -1,10 +1,13 @@
 -- Counts this process's open file descriptors, to check that a call leaves
--- none open (the same method as send_faults_spec.lua's):
+-- none open:
 --
 --   local descriptors = require("descriptors")
 --   local before = descriptors.settled()   -- collects garbage, then counts
 --   ...
 --   assert.are.equal(before, descriptors.count())
+--
+--   descriptors.without_leaks(f, ...)      -- f's results; raises if it left
+--                                          -- a descriptor open
 --
 -- Garbage is collected before the first count only: a failure must close
 -- its connection at once, not whenever the collector finalizes a socket.
@@ -37,6 +40,19 @@ function descriptors.settled()
     collectgarbage("collect")
     collectgarbage("collect")
     return descriptors.count()
+end
+
+local unpack = table.unpack or unpack
+local function pack(...) return { n = select("#", ...), ... } end
+
+function descriptors.without_leaks(f, ...)
+    local before = descriptors.settled()
+    local results = pack(f(...))
+    local after = descriptors.count()
+    if after ~= before then
+        error(("descriptors left open: %d before, %d after"):format(before, after), 2)
+    end
+    return unpack(results, 1, results.n)
 end
 
 return descriptors

@@ -11,12 +11,19 @@ By default it runs a permissive ESMTP dialogue. The script's "steps" override
 the reply at a step, named after the command verb ("EHLO", "MAIL", "RCPT",
 ...), or "greeting", "AUTH-USER", "AUTH-PASSWORD", "AUTH-TOKEN" and
 "AUTH-CONTINUE" (AUTH continuation lines, below), and "END" (the reply to the
-"." ending the data). An override holds
-any of: delay (seconds to wait first), reply (text, "\n" between lines),
-raw (bytes sent as they are), drip + interval (bytes sent one at a time),
-close (close the connection after sending what was given, if anything),
-silent (never answer again), rcpt_index (RCPT only: apply to the n-th RCPT
-of the transaction only).
+"." ending the data). An override holds any of: delay (seconds to wait
+first), reply (text, "\n" between lines), raw (bytes sent as they are),
+drip + interval (bytes sent one at a time, interval seconds apart, 0.1 by
+default), endless + interval (bytes sent again and again, interval seconds
+apart, 0 by default, until the client leaves: "250-more\r\n" makes a
+multi-line reply that never ends, "x" a line that never ends), close (close
+the connection after sending what was given, if anything), silent (never
+answer again, but read and discard what the client sends), stall (after
+sending what was given, if anything, neither read nor answer again, but
+hold the connection open), rcpt_index (RCPT only: apply to the n-th RCPT of
+the transaction only). Step "body" is the data phase itself, before any
+line of it is read: a stall or close there leaves the client sending into a
+server that does not read, or that has hung up.
 
 AUTH: LOGIN (continuation steps AUTH-USER, AUTH-PASSWORD), PLAIN
 (AUTH-PASSWORD) and XOAUTH2 (AUTH-TOKEN) succeed with any credentials; an
@@ -30,8 +37,8 @@ one more line, which is answered at step "AUTH-CONTINUE", by default with
 TLS: script option tls = {"cert": PEM path, "key": PEM path}. STARTTLS is
 answered at step "STARTTLS", by default with "220 2.0.0 Ready to start TLS"
 ("454 4.7.0 TLS not available" without tls, "503 5.5.1 TLS already active"
-over TLS). When what was sent starts with "220" and the override neither
-closed nor went silent, the connection is upgraded (the server does the
+over TLS). When what was sent starts with "220" and the override did not
+end the connection (close, silent, stall), the connection is upgraded (the server does the
 handshake) and the dialogue goes on over TLS from scratch, as RFC 3207 wants:
 no HELO, no transaction, no AUTH in progress. Whatever the client sent after
 the STARTTLS line before the handshake is recorded in the transcript and
@@ -40,6 +47,15 @@ injected\r\n": the extra bytes go out in plain text before the upgrade (the
 STARTTLS response-injection shape). A failed handshake ends the connection.
 The EHLO reply lists the script's "extensions" (put "STARTTLS" there to offer
 it), and over TLS its "tls_extensions" if given, else "extensions".
+
+With tls_mode "implicit" as well, the connection is TLS from the first byte:
+the handshake comes before the greeting. Step "handshake" is the TLS
+handshake itself (after STARTTLS's 220, or first with tls_mode "implicit"):
+an override there takes its place, and the connection then ends. It holds
+any of delay, raw, drip, endless, silent, stall and close as above (raw
+"garbage" stands for a server that does not speak TLS), or cut (true): the
+first half of the server's real first flight (its ServerHello and what
+follows), then close.
 
 Strings from the script arrive from JSON with one code point per byte
 (smtp_servers.lua escapes every byte), so they are encoded back as latin-1.
@@ -132,6 +148,12 @@ HANDSHAKE_TIMEOUT = 10
 # Line length limit for the stream reader: large, so long message lines pass.
 LINE_LIMIT = 1 << 24
 
+# Bounds on the endless faults: how many times an endless override sends
+# its bytes at most (a client gives up long before), and seconds a stall
+# holds the connection (longer than the server lives).
+ENDLESS_SENDS = 1000000
+STALL = 600
+
 
 class Connection:
     def __init__(self, script, records, reader, writer, tls_context):
@@ -175,7 +197,8 @@ class Connection:
 
     async def answer(self, step, default):
         """Answers at `step`, normally with `default`. Returns the bytes sent,
-        or None when the connection is to end (closed, silent, or gone)."""
+        or None when the connection is to end (closed, silent, stalled, or
+        gone)."""
         override = self.override(step)
         await asyncio.sleep(self.script.get("delay", 0) + override.get("delay", 0))
         if override.get("silent"):
@@ -185,6 +208,13 @@ class Connection:
         if "raw" in override:
             sent = latin1(override["raw"])
             self.writer.write(sent)
+        elif "endless" in override:
+            sent = latin1(override["endless"])
+            for _ in range(ENDLESS_SENDS):
+                self.writer.write(sent)
+                await self.writer.drain()
+                await asyncio.sleep(override.get("interval", 0))
+            return None
         elif "drip" in override:
             sent = latin1(override["drip"])
             for i in range(len(sent)):
@@ -196,9 +226,14 @@ class Connection:
             sent = b"".join(latin1(line) + b"\r\n" for line in text.split("\n")) if text else b""
             self.writer.write(sent)
         await self.writer.drain()
+        if override.get("stall"):
+            await asyncio.sleep(STALL)
+            return None
         return None if override.get("close") else sent
 
     async def run(self):
+        if self.script.get("tls_mode") == "implicit" and not await self.handshake():
+            return
         if await self.answer("greeting", "220 scripted ESMTP") is None:
             return
         while True:
@@ -280,6 +315,9 @@ class Connection:
             return False
         if not sent.startswith(b"354"):
             return True
+        # Only a scripted body step: answer() would add the script's delay.
+        if self.override("body") and await self.answer("body", "") is None:
+            return False
         lines = []
         while True:
             line = await self.readline()
@@ -322,12 +360,41 @@ class Connection:
         self.reader._buffer.clear()
         for line in pending.splitlines():
             self.records["transcript"].add(line)
-        await self.writer.start_tls(self.tls_context, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
-        self.tls = True
+        if not await self.handshake():
+            return False
         self.helo = None
         self.auth_steps = []
         self.reset()
         return True
+
+    async def handshake(self):
+        """The server's side of the TLS handshake, or the script's fault in
+        its place; false when the connection is to end."""
+        override = self.override("handshake")
+        if override.get("cut"):
+            flight = await self.first_flight()
+            self.writer.write(flight[:len(flight) // 2])
+            await self.writer.drain()
+            return False
+        if override:
+            await self.answer("handshake", "")
+            return False
+        await self.writer.start_tls(self.tls_context, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+        self.tls = True
+        return True
+
+    async def first_flight(self):
+        """What the server would answer the client's first TLS record (its
+        ClientHello) with: ServerHello and what follows it."""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self.tls_context.wrap_bio(incoming, outgoing, server_side=True)
+        header = await self.reader.readexactly(5)
+        incoming.write(header + await self.reader.readexactly(int.from_bytes(header[3:5], "big")))
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass  # waiting for the client's next flight, as expected
+        return outgoing.read()
 
     async def command_QUIT(self, verb, argument):
         await self.answer(verb, "221 2.0.0 Bye")
@@ -351,7 +418,8 @@ async def start(script, directory):
     async def handle(reader, writer):
         try:
             await Connection(script, records, reader, writer, tls_context).run()
-        except (ConnectionError, ValueError, ssl.SSLError, asyncio.TimeoutError):
+        except (ConnectionError, ValueError, ssl.SSLError, asyncio.TimeoutError,
+                asyncio.IncompleteReadError):
             pass  # client gone, a line beyond LINE_LIMIT, or a failed handshake
         finally:
             writer.close()

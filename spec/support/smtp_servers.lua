@@ -5,7 +5,8 @@
 --                     tls = { cert = path, key = path }, tls_mode = "starttls" or "implicit" }
 --   servers.smtp_sink{ args = { "-p", ... } }   -- extra smtp-sink options
 --   servers.scripted{ steps = { RCPT = { reply = "550 no" } }, extensions = {...}, delay = s,
---                     tls = { cert = path, key = path }, tls_extensions = {...} }
+--                     tls = { cert = path, key = path }, tls_extensions = {...},
+--                     tls_mode = "implicit" }
 --   servers.sni{ cert = path, key = path }   -- implicit TLS; :names() lists each
 --                                            -- handshake's SNI name ("" for none)
 --   servers.free_port()                      -- a port nobody listens on now
@@ -15,8 +16,9 @@
 -- STARTTLS (tls_mode = "starttls", the default) or speaks TLS from the first
 -- byte (tls_mode = "implicit"); with auth too, AUTH works only over TLS. The
 -- scripted server with tls upgrades on STARTTLS (answered at step
--- "STARTTLS"; put "STARTTLS" in extensions to offer it), and answers EHLO
--- over TLS with tls_extensions if given, else extensions.
+-- "STARTTLS"; put "STARTTLS" in extensions to offer it), or with tls_mode =
+-- "implicit" speaks TLS from the first byte, and answers EHLO over TLS with
+-- tls_extensions if given, else extensions.
 --
 -- Each returns once the server accepts connections, as an object with .host,
 -- .port, :stop(), :received() (the transactions the server accepted:

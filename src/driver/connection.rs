@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::deadline::deadline;
 use super::errors::{describe, CLOSED, TIMEOUT};
 use super::resolve::resolve;
 use crate::wire::{Step, Wire};
@@ -72,7 +73,7 @@ impl Connection {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.timeout.map(|timeout| Instant::now() + timeout)
+        deadline(self.timeout)
     }
 
     fn write_all(&self, mut bytes: &[u8], deadline: Option<Instant>) -> Result<(), String> {

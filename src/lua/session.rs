@@ -14,6 +14,7 @@ use super::attach::LuaFileSource;
 use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
+use crate::driver::deadline::{self, ReplyDeadline};
 use crate::driver::errors::CLOSED;
 use crate::message::compose::Segment;
 use crate::protocol::session::{Failure, Refusal, Session};
@@ -27,6 +28,8 @@ pub struct LuaSession {
     wire: Wire,
     /// The native connection; `None` on the `create` path.
     connection: Option<Connection>,
+    /// The `create` path's bound on waiting for replies.
+    replies: ReplyDeadline,
     /// Set by `close`: a closed native session only answers "closed".
     closed: bool,
     /// The `smtp.attach` source whose bytes [`LuaSession::pump`] is sending.
@@ -43,25 +46,24 @@ pub fn connect(
         Value::Number(number) if number.fract() == 0.0 => format!("{number:.0}"),
         other => text(lua, other)?.to_str()?.to_string(),
     };
-    let timeout = timeout
-        .filter(|seconds| *seconds >= 0.0)
-        .map(Duration::from_secs_f64);
-    match Connection::open(&host.to_str()?, &service, timeout) {
-        Ok(connection) => values(lua, (LuaSession::new(Some(connection)),)),
+    match Connection::open(&host.to_str()?, &service, deadline::timeout(timeout)) {
+        Ok(connection) => values(lua, (LuaSession::new(Some(connection), None),)),
         Err(message) => values(lua, (Value::Nil, message)),
     }
 }
 
-/// `core.session()`: a session for the `create` path, where Lua does the I/O.
-pub fn detached(_: &Lua, (): ()) -> mlua::Result<LuaSession> {
-    Ok(LuaSession::new(None))
+/// `core.session(timeout)`: a session for the `create` path, where Lua does
+/// the I/O; `timeout` bounds each wait for a reply, as on the native path.
+pub fn detached(_: &Lua, timeout: Option<f64>) -> mlua::Result<LuaSession> {
+    Ok(LuaSession::new(None, deadline::timeout(timeout)))
 }
 
 impl LuaSession {
-    fn new(connection: Option<Connection>) -> LuaSession {
+    fn new(connection: Option<Connection>, timeout: Option<Duration>) -> LuaSession {
         LuaSession {
             wire: Wire::default(),
             connection,
+            replies: ReplyDeadline::new(timeout),
             closed: false,
             file: None,
         }
@@ -87,7 +89,11 @@ impl LuaSession {
         }
         match &mut self.connection {
             Some(connection) => connection.drive(&mut self.wire),
-            None => Ok(self.wire.poll()),
+            None => {
+                let step = self.wire.poll();
+                self.replies.check(&step)?;
+                Ok(step)
+            }
         }
     }
 

@@ -302,7 +302,10 @@ return function(settings)
             return nil, connect_err
         end
         no_delay(sock)
-        return core.session(), sock
+        -- The socket's timeout bounds each call; the core's, each reply over
+        -- all the calls that read it (a multi-line reply that never ends can
+        -- answer every call in time).
+        return core.session(timeout), sock
     end
 
     -- Connects `self`, and starts implicit TLS if its mode says so; returns
