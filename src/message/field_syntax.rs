@@ -85,7 +85,15 @@ mod tests {
         for good in [&b"subject"[..], b"x-my_header!", b"~"] {
             assert!(is_field_name(good), "{good:?}");
         }
-        for bad in [&b""[..], b"sub ject", b"x:y", b"a\r\nbcc", b"\x7f", b"caf\xc3\xa9", b"\t"] {
+        for bad in [
+            &b""[..],
+            b"sub ject",
+            b"x:y",
+            b"a\r\nbcc",
+            b"\x7f",
+            b"caf\xc3\xa9",
+            b"\t",
+        ] {
             assert!(!is_field_name(bad), "{bad:?}");
         }
     }
@@ -121,7 +129,9 @@ mod tests {
     #[test]
     fn errors_name_the_field_on_one_line() {
         assert_eq!(
-            check_field(b"subject", b"x\r\nbcc: y").unwrap_err().to_string(),
+            check_field(b"subject", b"x\r\nbcc: y")
+                .unwrap_err()
+                .to_string(),
             "invalid value for header 'subject'"
         );
         assert_eq!(

@@ -182,7 +182,13 @@ mod tests {
 
     #[test]
     fn the_smuggling_shapes_cannot_end_the_data() {
-        for shape in [&b"x\n.\n"[..], b"x\n.\r\n", b"x\r\n.\n", b"x\r.\r", b"x\r\n.\r"] {
+        for shape in [
+            &b"x\n.\n"[..],
+            b"x\n.\r\n",
+            b"x\r\n.\n",
+            b"x\r.\r",
+            b"x\r\n.\r",
+        ] {
             let out = stuffed(&[shape]);
             assert!(
                 !out.windows(5).any(|w| w == TERMINATOR),
