@@ -10,6 +10,9 @@
 #                     connection each, one session), a 1 GiB attachment,
 #                     instruction counts; one Markdown report
 # make rock-check     luarocks make into temporary trees (see scripts/rock-check.sh)
+# make fuzz           scripts/fuzz.sh: each cargo-fuzz target in fuzz/ for
+#                     FUZZ_SECONDS (default 60), built with nightly; one
+#                     Markdown table of executions and results
 
 LUA ?= lua5.4
 INTERPRETERS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
@@ -26,7 +29,7 @@ BUILD := build/$(LUA)
 TARGET := target/$(LUA)
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build build-debug deps test cargo-test specs demo bench clean rock-build rock-install rock-check
+.PHONY: all build build-debug deps test cargo-test specs demo bench fuzz clean rock-build rock-install rock-check
 
 all: build
 
@@ -62,6 +65,9 @@ demo: deps
 bench: deps
 	$(MAKE) build LUA=$(LUA)
 	sh bench/run.sh $(LUA)
+
+fuzz:
+	sh scripts/fuzz.sh
 
 clean:
 	rm -rf build target

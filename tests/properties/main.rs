@@ -1,0 +1,12 @@
+//! Properties of the protocol and message code on generated inputs, checked
+//! by the references in `tests/oracle/`. The fuzz targets in `fuzz/` check
+//! the same properties on inputs libFuzzer finds.
+
+#[path = "../oracle/mod.rs"]
+mod oracle;
+
+mod compose;
+mod dot_stuff;
+mod ehlo;
+mod generators;
+mod reply;
