@@ -8,6 +8,9 @@
 #                     connection each, one session), a 1 GiB attachment,
 #                     instruction counts; one Markdown report
 # make rock-check     luarocks make into temporary trees (see scripts/rock-check.sh)
+# make valgrind       scripts/valgrind.sh: the busted suite on lua5.4 under
+#                     valgrind's memcheck; fails on invalid reads or writes
+#                     and on leaks from the module (not part of make test)
 
 LUA ?= lua5.4
 INTERPRETERS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
@@ -24,7 +27,7 @@ BUILD := build/$(LUA)
 TARGET := target/$(LUA)
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build deps test cargo-test specs demo bench clean rock-build rock-install rock-check
+.PHONY: all build deps test cargo-test specs demo bench valgrind clean rock-build rock-install rock-check
 
 all: build
 
@@ -54,6 +57,9 @@ demo: deps
 bench: deps
 	$(MAKE) build LUA=$(LUA)
 	sh bench/run.sh $(LUA)
+
+valgrind: deps
+	sh scripts/valgrind.sh
 
 clean:
 	rm -rf build target

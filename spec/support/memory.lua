@@ -9,6 +9,7 @@
 --   memory.peak()                    -- ... and reads it, bytes
 --   memory.heap()                    -- bytes in the Lua heap
 --   memory.registry()                -- entries in the Lua registry
+--   memory.entries(t)                -- entries in table t
 --   memory.MB                        -- 2^20, for bounds and messages
 --
 -- Under valgrind the process's RSS is valgrind's (the guest's heap, shadow
@@ -43,14 +44,16 @@ end
 
 function memory.heap() return collectgarbage("count") * 1024 end
 
+function memory.entries(t)
+    local n = 0
+    for _ in pairs(t) do n = n + 1 end
+    return n
+end
+
 -- Every key counts: references taken with luaL_ref and never released stay
 -- there (released ones are reused, so the count does not shrink, it only
 -- stops growing).
-function memory.registry()
-    local entries = 0
-    for _ in pairs(debug.getregistry()) do entries = entries + 1 end
-    return entries
-end
+function memory.registry() return memory.entries(debug.getregistry()) end
 
 -- LuaJIT's compiled traces live in the Lua heap, and hold as constants the
 -- closures they were specialized on; they are flushed first, so that what
