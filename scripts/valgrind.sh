@@ -17,10 +17,11 @@
 #    check of every record, and then the records' bytes wherever they go
 #    (the socket's send, Lua's string hashing). The same report comes from
 #    the crate's own in-process rustls test, without Lua or our I/O:
-#      cargo test --lib --no-run && valgrind --track-origins=yes \
-#        target/debug/deps/luasmtp-* starttls_discards_plain_text
-#    (origin: a stack allocation in rustls's AeadAlgorithm::decrypter); the
-#    tags verify, so the bits flagged are never used. Invalid reads and
+#      cargo test --lib --no-run      # names the test binary
+#      valgrind --track-origins=yes <that binary> starttls_discards_plain_text
+#    (origin there: a stack allocation in rustls's
+#    AeadAlgorithm::decrypter); the tags verify, so the bits flagged are
+#    never used. Invalid reads and
 #    writes and leaks are still checked there.
 #
 # Settings, from the environment:
