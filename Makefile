@@ -13,6 +13,9 @@
 # make fuzz           scripts/fuzz.sh: each cargo-fuzz target in fuzz/ for
 #                     FUZZ_SECONDS (default 60), built with nightly; one
 #                     Markdown table of executions and results
+# make valgrind       scripts/valgrind.sh: the busted suite on lua5.4 under
+#                     valgrind's memcheck; fails on invalid reads or writes
+#                     and on leaks from the module (not part of make test)
 
 LUA ?= lua5.4
 INTERPRETERS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
@@ -29,7 +32,7 @@ BUILD := build/$(LUA)
 TARGET := target/$(LUA)
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build build-debug deps test cargo-test specs demo bench fuzz clean rock-build rock-install rock-check
+.PHONY: all build build-debug deps test cargo-test specs demo bench fuzz valgrind clean rock-build rock-install rock-check
 
 all: build
 
@@ -68,6 +71,9 @@ bench: deps
 
 fuzz:
 	sh scripts/fuzz.sh
+
+valgrind: deps
+	sh scripts/valgrind.sh
 
 clean:
 	rm -rf build target

@@ -1,6 +1,7 @@
 -- The interpreter running the suite and its build tree, for specs that start
--- a fresh process. scripts/busted-all.sh sets SPEC_LUA.
+-- a fresh process. scripts/busted-all.sh sets SPEC_LUA; scripts/valgrind.sh
+-- sets SPEC_BUILD too, for its own build.
 local name = os.getenv("SPEC_LUA")
     or (jit and "luajit")
     or ("lua" .. _VERSION:match("%d+%.%d+"))
-return { command = name, build = "build/" .. name }
+return { command = name, build = os.getenv("SPEC_BUILD") or "build/" .. name }

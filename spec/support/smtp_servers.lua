@@ -4,6 +4,8 @@
 --   servers.aiosmtpd{ auth = true, delay = s, reject_rcpt = "a@b", silent = true,
 --                     tls = { cert = path, key = path }, tls_mode = "starttls" or "implicit" }
 --   servers.smtp_sink{ args = { "-p", ... } }   -- extra smtp-sink options
+--   servers.smtp_sink{ dump = false }            -- keeps nothing: for many or
+--                                                -- huge messages; no :received()
 --   servers.scripted{ steps = { RCPT = { reply = "550 no" } }, extensions = {...}, delay = s,
 --                     tls = { cert = path, key = path }, tls_extensions = {...},
 --                     tls_mode = "implicit" }
@@ -240,16 +242,22 @@ function Sink:received()
 end
 
 -- smtp-sink refuses to run as root without -u, and then writes its dumps as
--- that user, so the dump directory must be open to it.
+-- that user, so the dump directory must be open to it. With dump = false it
+-- writes none: a file per message would fill the disk in a long run.
 function servers.smtp_sink(options)
+    options = options or {}
     local dir = temporary_directory()
     local port = free_port()
-    execute(("chmod 755 %s && mkdir -m 777 %s"):format(quote(dir), quote(dir .. "/dump")))
+    local dump = ""
+    if options.dump ~= false then
+        execute(("chmod 755 %s && mkdir -m 777 %s"):format(quote(dir), quote(dir .. "/dump")))
+        dump = "-d " .. quote(dir .. "/dump/") .. " "
+    end
     local user = capture("id -u"):match("^0\n") and "-u nobody " or ""
     local args = {}
-    for i, arg in ipairs(options and options.args or {}) do args[i] = quote(arg) end
-    local command = ("/usr/sbin/smtp-sink %s-d %s %s 127.0.0.1:%d 100"):format(
-        user, quote(dir .. "/dump/"), table.concat(args, " "), port)
+    for i, arg in ipairs(options.args or {}) do args[i] = quote(arg) end
+    local command = ("/usr/sbin/smtp-sink %s%s%s 127.0.0.1:%d 100"):format(
+        user, dump, table.concat(args, " "), port)
     return setmetatable(start(dir, command, function()
         local client = socket.connect("127.0.0.1", port)
         if client then client:close() return port end

@@ -18,7 +18,7 @@ use crate::driver::deadline::{self, ReplyDeadline};
 use crate::driver::errors::CLOSED;
 use crate::message::compose::Segment;
 use crate::protocol::session::{Failure, Refusal, Session};
-use crate::tls::config::{client_config, server_name, Trust};
+use crate::tls::config::{server_name, Configs, Trust};
 use crate::wire::{Step, Wire};
 
 /// A session operation that authenticates with a user and a secret.
@@ -183,6 +183,7 @@ impl LuaSession {
     /// unless `verify` is false.
     fn secure(
         &mut self,
+        lua: &Lua,
         servername: &str,
         cafile: Option<String>,
         verify: bool,
@@ -192,7 +193,7 @@ impl LuaSession {
             (true, Some(path)) => Trust::File(path),
             (true, None) => Trust::System,
         };
-        let config = client_config(&trust)?;
+        let config = tls_configs(lua).get(&trust)?;
         self.wire.secure(config, server_name(servername)?)
     }
 
@@ -208,6 +209,16 @@ impl LuaSession {
         }
         Ok(Value::Table(table))
     }
+}
+
+/// This Lua state's TLS configurations, kept in its app data: they are
+/// built once per state and freed when it is closed.
+fn tls_configs(lua: &Lua) -> mlua::AppDataRefMut<'_, Configs> {
+    if lua.app_data_ref::<Configs>().is_none() {
+        lua.set_app_data(Configs::default());
+    }
+    lua.app_data_mut::<Configs>()
+        .expect("the configurations were just set")
 }
 
 /// `true`, or `nil, message` when the operation could not start.
@@ -283,7 +294,7 @@ impl UserData for LuaSession {
             "secure",
             |lua, this, (servername, cafile, verify): (LuaString, Option<LuaString>, bool)| {
                 let cafile = cafile.map(|path| path.to_string_lossy());
-                match this.secure(&servername.to_string_lossy(), cafile, verify) {
+                match this.secure(lua, &servername.to_string_lossy(), cafile, verify) {
                     Ok(()) => values(lua, (true,)),
                     Err(message) => values(lua, (Value::Nil, message)),
                 }
@@ -354,7 +365,26 @@ impl UserData for LuaSession {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use mlua::Lua;
+
+    use crate::tls::config::Trust;
+
+    /// The cached TLS configurations go with the Lua state: a static would
+    /// be lost, not freed, when lua_close unloads the module.
+    #[test]
+    fn tls_configurations_are_freed_with_the_lua_state() {
+        let lua = Lua::new();
+        let config = super::tls_configs(&lua).get(&Trust::Nothing).unwrap();
+        let again = super::tls_configs(&lua).get(&Trust::Nothing).unwrap();
+        assert!(Arc::ptr_eq(&config, &again), "built once per state");
+        let weak = Arc::downgrade(&config);
+        drop((config, again));
+        assert!(weak.upgrade().is_some(), "the state keeps it");
+        drop(lua);
+        assert!(weak.upgrade().is_none(), "closing the state frees it");
+    }
 
     /// The create path as the Lua half drives it: writes come out as
     /// strings, reply lines go in, and the outcome is `code, reply`.

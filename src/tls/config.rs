@@ -1,7 +1,7 @@
 //! The rustls client configuration for a connection: the system's trusted
 //! certificates, those of a `cafile`, or (with `verify = false`) none.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rustls::crypto::ring::default_provider;
 use rustls::pki_types::pem::{self, PemObject};
@@ -22,17 +22,29 @@ pub enum Trust {
     Nothing,
 }
 
-/// The configuration for `trust`. The system store is read once per
-/// process; a `cafile` is read at every call, so a renewed file is seen.
-pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, String> {
-    static SYSTEM: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
-    static NOTHING: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    match trust {
-        Trust::System => SYSTEM
-            .get_or_init(|| system_roots().map(with_roots))
-            .clone(),
-        Trust::File(path) => file_roots(path).map(with_roots),
-        Trust::Nothing => Ok(NOTHING.get_or_init(unverified).clone()),
+/// The configurations worth building once: the system store's (read from
+/// disk) and the unverified one. Whoever holds the cache decides how long
+/// they live: the Lua side keeps one per Lua state, so that closing the
+/// state frees them. (Statics would not be freed: `lua_close` unloads the
+/// module, and a state opened after that would build them again.)
+#[derive(Default)]
+pub struct Configs {
+    system: Option<Result<Arc<ClientConfig>, String>>,
+    nothing: Option<Arc<ClientConfig>>,
+}
+
+impl Configs {
+    /// The configuration for `trust`. The system store is read once per
+    /// cache; a `cafile` is read at every call, so a renewed file is seen.
+    pub fn get(&mut self, trust: &Trust) -> Result<Arc<ClientConfig>, String> {
+        match trust {
+            Trust::System => self
+                .system
+                .get_or_insert_with(|| system_roots().map(with_roots))
+                .clone(),
+            Trust::File(path) => file_roots(path).map(with_roots),
+            Trust::Nothing => Ok(self.nothing.get_or_insert_with(unverified).clone()),
+        }
     }
 }
 
@@ -101,7 +113,9 @@ mod tests {
 
     #[test]
     fn a_missing_cafile_is_named_in_the_error() {
-        let error = client_config(&Trust::File("/nonexistent/ca.pem".into())).unwrap_err();
+        let error = Configs::default()
+            .get(&Trust::File("/nonexistent/ca.pem".into()))
+            .unwrap_err();
         assert_eq!(
             error,
             "cannot read cafile '/nonexistent/ca.pem': No such file or directory"
@@ -112,12 +126,21 @@ mod tests {
     fn a_file_without_certificates_is_refused() {
         let path = std::env::temp_dir().join(format!("luasmtp-empty-{}.pem", std::process::id()));
         std::fs::write(&path, "not a certificate\n").unwrap();
-        let error = client_config(&Trust::File(path.display().to_string())).unwrap_err();
+        let error = Configs::default()
+            .get(&Trust::File(path.display().to_string()))
+            .unwrap_err();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(
             error,
             format!("no certificates in cafile '{}'", path.display())
         );
+    }
+
+    #[test]
+    fn a_cache_builds_the_unverified_configuration_once() {
+        let mut configs = Configs::default();
+        let first = configs.get(&Trust::Nothing).unwrap();
+        assert!(Arc::ptr_eq(&first, &configs.get(&Trust::Nothing).unwrap()));
     }
 
     #[test]
