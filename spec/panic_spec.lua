@@ -8,7 +8,9 @@
 local interpreter = require("interpreter")
 local files = require("files")
 
-local DEBUG_CPATH = interpreter.build .. "-debug/?.so"
+-- Beside build/<interpreter>, whichever build the suite itself runs on.
+local DEBUG_BUILD = "build/" .. interpreter.command .. "-debug"
+local DEBUG_CPATH = DEBUG_BUILD .. "/?.so"
 
 -- Runs `code` in a fresh interpreter with the debug build of the core;
 -- returns what it printed (stderr included) and its exit status.
@@ -22,7 +24,7 @@ end
 
 describe("a panic inside the module", function()
     setup(function()
-        local found = io.open(interpreter.build .. "-debug/socket/smtp/core.so")
+        local found = io.open(DEBUG_BUILD .. "/socket/smtp/core.so")
         assert(found, "no debug build: run make build-debug LUA=" .. interpreter.command)
         found:close()
     end)
