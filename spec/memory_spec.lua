@@ -44,9 +44,13 @@ local ROUNDS = pace.scaled(1000)
 local CHECKPOINT = math.max(1, math.floor(ROUNDS / 10)) -- rounds between RSS readings
 
 -- Growth allowed after the warm-up. A leak of 20 bytes a send comes to
--- 2 MB over 100,000; below that is the allocator's slack.
+-- 2 MB over 100,000; below that is the allocator's slack. The Lua heap
+-- may step up once, with no leak: the string table doubles its bucket
+-- array when it fills (8 bytes a bucket, +64 KB from 8,192 buckets, seen on
+-- Lua 5.3 after the whole suite had run); a leak of 3 bytes a send comes
+-- to 300 KB.
 local RSS_GROWTH = 2 * MB
-local HEAP_GROWTH = 64 * 1024
+local HEAP_GROWTH = 256 * 1024
 
 -- The 1 GiB body: 64 KiB chunks of 80-byte lines; the peak RSS may pass
 -- the RSS before the send by this much (whole-message buffering would be
