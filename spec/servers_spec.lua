@@ -418,11 +418,17 @@ describe("the test servers", function()
             assert.are.equal("EHLO secure", server:tls_transcript()[1])
         end))
 
-        it("sends raw bytes instead of the TLS handshake, then closes", with_tls(function(certs)
+        it("answers the ClientHello with raw bytes instead of the handshake, then closes", with_tls(function(certs)
             return servers.scripted({ tls = tls_option(certs), tls_mode = "implicit",
                 steps = { handshake = { raw = "not TLS\r\n" } } })
         end, function(_, server)
             local conn = connect(server)
+            conn:settimeout(0.3)
+            -- Nothing comes before the ClientHello has been read whole.
+            local early, err = conn:receive(1)
+            assert.are.same({ nil, "timeout" }, { early, err })
+            conn:settimeout(5)
+            assert(conn:send(client_hello()))
             assert.are.equal("not TLS", conn:receive("*l"))
             local line, err = conn:receive("*l")
             conn:close()

@@ -51,7 +51,8 @@ it), and over TLS its "tls_extensions" if given, else "extensions".
 With tls_mode "implicit" as well, the connection is TLS from the first byte:
 the handshake comes before the greeting. Step "handshake" is the TLS
 handshake itself (after STARTTLS's 220, or first with tls_mode "implicit"):
-an override there takes its place, and the connection then ends. It holds
+an override there answers the client's first record (its ClientHello) in
+its place, and the connection then ends. It holds
 any of delay, raw, drip, endless, silent, stall and close as above (raw
 "garbage" stands for a server that does not speak TLS), or cut (true): the
 first half of the server's real first flight (its ServerHello and what
@@ -377,19 +378,28 @@ class Connection:
             await self.writer.drain()
             return False
         if override:
+            if not override.get("silent"):
+                # Read first, as a server would: closing with the
+                # ClientHello unread would reset the connection, and the
+                # client could lose the answer before reading it.
+                await self.client_hello()
             await self.answer("handshake", "")
             return False
         await self.writer.start_tls(self.tls_context, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
         self.tls = True
         return True
 
+    async def client_hello(self):
+        """The client's first TLS record, its ClientHello, read whole."""
+        header = await self.reader.readexactly(5)
+        return header + await self.reader.readexactly(int.from_bytes(header[3:5], "big"))
+
     async def first_flight(self):
         """What the server would answer the client's first TLS record (its
         ClientHello) with: ServerHello and what follows it."""
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = self.tls_context.wrap_bio(incoming, outgoing, server_side=True)
-        header = await self.reader.readexactly(5)
-        incoming.write(header + await self.reader.readexactly(int.from_bytes(header[3:5], "big")))
+        incoming.write(await self.client_hello())
         try:
             tls.do_handshake()
         except ssl.SSLWantReadError:
