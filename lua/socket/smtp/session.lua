@@ -45,8 +45,7 @@ return function(settings)
     -- Runs the operation under way until it wants a body chunk (true), ends
     -- (code, reply), is rejected (false, reply), finishes a TLS handshake
     -- (version, cipher) or fails (nil, err). Plain text is read by lines;
-    -- TLS by exact byte counts,
-    -- which the core knows from the record headers.
+    -- TLS by exact byte counts, which the core knows from the record headers.
     local function run(self)
         local protocol, sock, trace = self.protocol, self.sock, self.trace
         while true do
