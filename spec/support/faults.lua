@@ -1,5 +1,5 @@
 -- What the specs against a misbehaving scripted server share
--- (send_faults_spec.lua, fault_matrix_spec.lua): the message they send, a
+-- (faults/like_luasocket_spec.lua, faults/matrix_spec.lua): the message they send, a
 -- script that misbehaves at one step, and our two ways of sending, each
 -- send checked for descriptors left open.
 --

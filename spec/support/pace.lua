@@ -1,6 +1,6 @@
 -- How many times slower than natively the suite runs: SPEC_SLOWDOWN, 1
 -- unless set (scripts/valgrind.sh sets it for memcheck). The long workloads
--- of memory_spec.lua shrink by it, so that a slow run tests the same things
+-- of memory/memory_spec.lua shrink by it, so that a slow run tests the same things
 -- in about the same time.
 --
 --   local pace = require("pace")

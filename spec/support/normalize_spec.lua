@@ -1,4 +1,4 @@
--- The differential specs are only as good as their normaliser: it must hide
+-- The like_luasocket specs are only as good as their normaliser: it must hide
 -- what may differ (boundaries, header order, time, default mailer) and
 -- nothing else.
 

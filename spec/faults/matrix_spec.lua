@@ -1,7 +1,7 @@
 -- The fault matrix: at every step of the dialogue, each way a server can
 -- misbehave, natively and with create = socket.tcp. Every case must return
 -- exactly nil and its error within BOUND seconds, and leave no descriptor
--- open (faults.OURS raises if one is). send_faults_spec.lua runs part of
+-- open (faults.OURS raises if one is). faults/like_luasocket_spec.lua runs part of
 -- the matrix beside LuaSocket (REFUSALS in plain text, and what GARBLED's
 -- `elsewhere` names); this file runs the rest, and the faults outside any
 -- reply: connecting, the body, the TLS handshake. The server is
@@ -30,7 +30,7 @@ local STEPS = {
     { key = "END" }, { key = "QUIT" },
 }
 
--- Replies that say no or break off: send_faults_spec.lua has them at
+-- Replies that say no or break off: faults/like_luasocket_spec.lua has them at
 -- every step in plain text, so here they run at STARTTLS.
 local REFUSALS = {
     { what = "a 4xx reply", override = { reply = "454 4.7.0 TLS not available now" },
@@ -42,7 +42,7 @@ local REFUSALS = {
 
 -- Replies that are not SMTP, or never end. The code does not matter: no
 -- reply gets far enough for it to. `elsewhere`: the steps where
--- send_faults_spec.lua has the fault.
+-- faults/like_luasocket_spec.lua has the fault.
 local GARBLED = {
     { what = "a reply without a code", override = { reply = "no code here" }, err = "invalid server reply",
       elsewhere = { greeting = true, MAIL = true } },

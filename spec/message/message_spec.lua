@@ -1,8 +1,9 @@
 -- smtp.message: luasmtp's own promises, beyond byte-compatibility with
--- LuaSocket (which message_differential_spec.lua pins).
+-- LuaSocket (which like_luasocket_spec.lua pins).
 
 local smtp = require("socket.smtp")
 local pump = require("pump")
+local raised = require("raised")
 
 local function lines(text)
     local found = {}
@@ -12,12 +13,6 @@ end
 
 local function header_block(text)
     return lines(text:sub(1, assert(text:find("\r\n\r\n", 1, true)) + 1))
-end
-
-local function raised(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected an error")
-    return err
 end
 
 describe("smtp.message", function()

@@ -206,7 +206,7 @@ describe("smtp.message compared with LuaSocket", function()
             for name in pairs(require("socket.headers").canonic) do
                 headers[name] = "value of " .. name
             end
-            -- Never written by ours: see differences_spec.lua.
+            -- Never written by ours: see message/unlike_luasocket_spec.lua.
             headers.bcc = nil
             return { headers = headers, body = "x" }
         end)

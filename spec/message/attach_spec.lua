@@ -10,6 +10,7 @@ local descriptors = require("descriptors")
 local files = require("files")
 local pump = require("pump")
 local servers = require("smtp_servers")
+local raised = require("raised")
 
 local quote, read_file, write_file, capture = files.quote, files.read, files.write, files.capture
 
@@ -45,12 +46,6 @@ end
 
 local function luasocket_decoded(encoded)
     return pump(ltn12.source.chain(ltn12.source.string(encoded), mime.decode("quoted-printable")))
-end
-
-local function raised(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected an error")
-    return err
 end
 
 describe("smtp.attach", function()

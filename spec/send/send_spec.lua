@@ -1,4 +1,4 @@
--- smtp.send and smtp.open: our own promises, beyond what the differential
+-- smtp.send and smtp.open: our own promises, beyond what the like_luasocket
 -- specs compare with LuaSocket.
 
 local ltn12 = require("ltn12")

@@ -9,6 +9,7 @@ local ltn12 = require("ltn12")
 local smtp = require("socket.smtp")
 local servers = require("smtp_servers")
 local descriptors = require("descriptors")
+local raised = require("raised")
 
 local PATHS = {
     { name = "natively" },
@@ -23,13 +24,6 @@ local FLUSHED = "250 2.0.0 flushed"
 
 local function message(n, rcpt)
     return { from = "<sender@example.com>", rcpt = rcpt, source = ltn12.source.string(body(n)) }
-end
-
--- The error a session method raised: socket.try throws { err }.
-local function raised(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected the call to fail")
-    return type(err) == "table" and err[1] or err
 end
 
 -- A source that gives two chunks, then fails.
