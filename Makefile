@@ -1,8 +1,16 @@
 # make [LUA=lua5.4]   build the module for one interpreter into build/$(LUA)/
 # make build-debug    a debug build of socket.smtp.core into build/$(LUA)-debug/,
-#                     whose core._panic lets spec/panic_spec.lua panic on purpose
-# make test           install what is missing, then cargo test and busted on
-#                     all five interpreters
+#                     whose core._panic lets spec/module/panic_spec.lua panic
+#                     on purpose
+# make test           install what is missing, then cargo test, the rock
+#                     check and busted on all five interpreters, two at a
+#                     time (scripts/test.sh); the #soak specs run on
+#                     $(SOAK_LUA) only
+# make spec LUA=lua5.4 [SPEC=spec/tls]
+#                     busted on one interpreter, one spec file or folder
+#                     (default: all of spec/, #soak included)
+# make soak           the #soak specs (spec/memory: 100,000 sends, 1 GiB
+#                     bodies) on all five interpreters
 # make demo           send the manual's attachment example to aiosmtpd on
 #                     loopback and show what arrived
 # make bench          bench/run.sh: against smtp-sink on loopback, ours beside
@@ -19,6 +27,10 @@
 
 LUA ?= lua5.4
 INTERPRETERS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+# The interpreter that runs the #soak specs in make test; make soak runs
+# them on all five.
+SOAK_LUA := lua5.4
+SPEC ?= spec
 
 feature_lua5.1 := lua51
 feature_lua5.2 := lua52
@@ -28,38 +40,49 @@ feature_luajit := luajit
 FEATURE = $(or $(feature_$(LUA)),$(error LUA must be one of $(INTERPRETERS)))
 
 BUILD := build/$(LUA)
-# One cargo target directory per interpreter, so switching does not rebuild.
-TARGET := target/$(LUA)
+# One cargo target directory for every interpreter: the dependencies are
+# compiled once, and only mlua and the crate itself again per interpreter.
+# Each build/ tree is remade only when a source is newer than its core.so.
+TARGET := target
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build build-debug deps test cargo-test specs demo bench fuzz valgrind clean rock-build rock-install rock-check
+.PHONY: all build build-debug deps test spec soak demo bench fuzz valgrind clean rock-build rock-install rock-check
 
 all: build
 
 # The Lua half of the module: socket/smtp.lua and socket/smtp/*.lua.
 LUA_SOURCES := $(patsubst lua/%,%,$(wildcard lua/socket/*.lua lua/socket/smtp/*.lua))
 
-build:
+RUST_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
+
+build: $(addprefix $(BUILD)/,$(LUA_SOURCES)) $(BUILD)/socket/smtp/core.so
+
+$(BUILD)/%.lua: lua/%.lua
+	install -D -m 644 $< $@
+
+$(BUILD)/socket/smtp/core.so: $(RUST_SOURCES)
 	cargo build $(CARGO_FLAGS)
-	for f in $(LUA_SOURCES); do install -D -m 644 lua/$$f $(BUILD)/$$f || exit 1; done
-	install -D -m 755 $(TARGET)/release/libluasmtp.so $(BUILD)/socket/smtp/core.so
+	install -D -m 755 $(TARGET)/release/libluasmtp.so $@
 
 # Debug builds share cargo test's target directory, whose dependencies they
 # reuse: only mlua and the crate itself are compiled again.
-build-debug:
+build-debug: $(BUILD)-debug/socket/smtp/core.so
+
+$(BUILD)-debug/socket/smtp/core.so: $(RUST_SOURCES)
 	cargo build --no-default-features --features module,$(FEATURE)
-	install -D -m 755 target/debug/libluasmtp.so $(BUILD)-debug/socket/smtp/core.so
+	install -D -m 755 target/debug/libluasmtp.so $@
 
 deps:
 	sh scripts/install-deps.sh
 
-test: deps cargo-test rock-check specs
+test: deps
+	SOAK="$(SOAK_LUA)" bash scripts/test.sh --cargo-test --rock-check $(SOAK_LUA) $(filter-out $(SOAK_LUA),$(INTERPRETERS))
 
-cargo-test:
-	cargo test
+spec: deps
+	SPEC="$(SPEC)" SOAK=all bash scripts/test.sh $(LUA)
 
-specs:
-	sh scripts/busted-all.sh $(INTERPRETERS)
+soak: deps
+	SPEC=spec/memory SOAK=all bash scripts/test.sh $(INTERPRETERS)
 
 demo: deps
 	$(MAKE) build LUA=$(LUA)
@@ -83,12 +106,12 @@ clean:
 #   make rock-install LUA=<interpreter path> INST_LUADIR=<dir> INST_LIBDIR=<dir>
 # LuaRocks passes the interpreter as a path (/usr/bin/lua5.1, .../luajit), so
 # the cargo feature comes from asking it; LuaJIT's _VERSION is "Lua 5.1".
-# One cargo target directory per feature, apart from `make build`'s.
+# It shares `make build`'s cargo target directory.
 # make rock-check     scripts/rock-check.sh: luarocks make into temporary trees,
 #                     with a fake luasocket rock claiming socket.smtp too
 ROCK_LUA_ID = $(shell $(LUA) -e 'print(jit and "luajit" or _VERSION)' 2>/dev/null)
 ROCK_FEATURE = $(or $(filter lua51 lua52 lua53 lua54 luajit,$(subst Lua 5.,lua5,$(ROCK_LUA_ID))),$(error cannot tell which Lua LUA=$(LUA) is (it printed "$(ROCK_LUA_ID)")))
-ROCK_TARGET = target/rock-$(ROCK_FEATURE)
+ROCK_TARGET = $(TARGET)
 
 rock-build:
 	cargo build --release --no-default-features --features module,$(ROCK_FEATURE) --target-dir $(ROCK_TARGET)

@@ -16,6 +16,8 @@
 -- sessions. SPEC_SLOWDOWN (see pace.lua) divides both workloads. Under
 -- valgrind the RSS is valgrind's, so the RSS bounds are left out there
 -- (memory.rss_measured); the heap, registry and collection checks stay.
+--
+-- Tagged #soak: make test runs it on one interpreter, make soak on all five.
 
 local socket = require("socket")
 local ltn12 = require("ltn12")
@@ -61,7 +63,7 @@ local PEAK_GROWTH = 8 * MB
 
 local function mb(bytes) return ("%.2f MB"):format(bytes / MB) end
 
-describe("memory", function()
+describe("memory #soak", function()
     local server, dir, attachment
     setup(function()
         dir = files.temporary_directory("memory_spec")
