@@ -22,7 +22,7 @@ if [ -n "$missing" ]; then
     # postfix is wanted only for smtp-sink and smtp-source: no mail system.
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo apt-get update -qq
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # $missing is a list of words, split on purpose
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
 

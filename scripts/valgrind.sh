@@ -78,7 +78,7 @@ memcheck() {
     echo "== $name: busted on $LUA under memcheck ${options:-(every check)}, SPEC_SLOWDOWN=$SLOWDOWN"
     started=$(date +%s)
     {
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086 # $options is a list of valgrind options
         LUA_PATH="$BUILD/?.lua;spec/support/?.lua;;" LUA_CPATH="$BUILD/?.so;;" \
         SPEC_LUA="$LUA" SPEC_BUILD="$BUILD" SPEC_SLOWDOWN="$SLOWDOWN" \
             valgrind --tool=memcheck --error-exitcode=$VALGRIND_ERRORS $options \
@@ -119,7 +119,7 @@ definitely lost blocks allocated in the module: $module_leaks"
 FAILED: busted printed no summary"
         status=1
     else
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086 # $counts splits into the four numbers
         set -- $counts
         summary="$summary
 busted: $1 passed, $(($2 + $3)) failed, $4 pending"
@@ -140,9 +140,9 @@ FAILED: the module leaks"; status=1; }
 $summary"
 }
 
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $plain is a list of spec files
 [ -z "$plain" ] || memcheck all "" $plain
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $tls is a list of spec files
 [ -z "$tls" ] || memcheck tls "--undef-value-errors=no" $tls
 
 echo "$summaries"
