@@ -32,12 +32,13 @@ pub enum Step {
     Done(Result<Reply, Failure>),
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Wire {
     pub session: Session,
     tls: Option<Tls>,
 }
 
+#[derive(Debug)]
 struct Tls {
     connection: Box<ClientConnection>,
     /// Ciphertext to write.

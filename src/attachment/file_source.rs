@@ -21,6 +21,7 @@ use crate::driver::errors::strerror;
 /// full block carries nothing over to the next.
 const BLOCK: usize = LINE_INPUT * 1024;
 
+#[derive(Debug)]
 enum Encoder {
     Base64(Base64Lines),
     QuotedPrintable(QuotedPrintable),
@@ -28,6 +29,7 @@ enum Encoder {
     EightBit,
 }
 
+#[derive(Debug)]
 enum State {
     Unopened,
     Reading(File),
@@ -35,6 +37,7 @@ enum State {
     Failed(String),
 }
 
+#[derive(Debug)]
 pub struct FileSource {
     path: String,
     encoder: Encoder,
