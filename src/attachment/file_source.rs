@@ -208,6 +208,10 @@ mod tests {
         chunks(&mut FileSource::open(file.text(), encoding)).unwrap()
     }
 
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "test data: the low byte is wanted"
+    )]
     fn bytes(length: usize) -> Vec<u8> {
         (0..length).map(|i| (i * 7919 + i / 251) as u8).collect()
     }
