@@ -32,7 +32,7 @@ BUILD := build/$(LUA)
 TARGET := target/$(LUA)
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build build-debug deps test cargo-test specs demo bench fuzz valgrind clean rock-build rock-install rock-check
+.PHONY: all build build-debug deps test cargo-test specs demo bench fuzz valgrind lint clean rock-build rock-install rock-check
 
 all: build
 
@@ -74,6 +74,10 @@ fuzz:
 
 valgrind: deps
 	sh scripts/valgrind.sh
+
+# scripts/lint.sh: rustfmt, clippy, luacheck and shellcheck, each reported
+lint: deps
+	sh scripts/lint.sh
 
 clean:
 	rm -rf build target
