@@ -9,6 +9,8 @@
 # make spec LUA=lua5.4 [SPEC=spec/tls]
 #                     busted on one interpreter, one spec file or folder
 #                     (default: all of spec/, #soak included)
+# make lint           cargo fmt --check, clippy -D warnings, luacheck over
+#                     lua/ and spec/, shellcheck over the scripts
 # make soak           the #soak specs (spec/memory: 100,000 sends, 1 GiB
 #                     bodies) on all five interpreters
 # make demo           send the manual's attachment example to aiosmtpd on
@@ -46,7 +48,7 @@ BUILD := build/$(LUA)
 TARGET := target
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build build-debug deps test spec soak demo bench fuzz valgrind clean rock-build rock-install rock-check
+.PHONY: all build build-debug deps test spec soak lint demo bench fuzz valgrind clean rock-build rock-install rock-check
 
 all: build
 
@@ -97,6 +99,10 @@ fuzz:
 
 valgrind: deps
 	sh scripts/valgrind.sh
+
+# scripts/lint.sh: rustfmt, clippy, luacheck and shellcheck, each reported
+lint: deps
+	sh scripts/lint.sh
 
 clean:
 	rm -rf build target

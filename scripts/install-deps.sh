@@ -1,11 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages the build, the specs, the demo and the
-# benchmarks use, when any is missing: apt-get as root, else through sudo.
+# Installs the Debian packages the build, the specs, the demo, the
+# benchmarks and make lint use, when any is missing: apt-get as root, else
+# through sudo.
 set -eu
 
 packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
 liblua5.3-dev liblua5.4-dev libluajit-5.1-dev lua-busted lua-socket lua-copas
-luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec valgrind"
+luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec valgrind
+lua-check shellcheck"
 
 missing=""
 for package in $packages; do
@@ -22,7 +24,7 @@ if [ -n "$missing" ]; then
     # postfix is wanted only for smtp-sink and smtp-source: no mail system.
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo apt-get update -qq
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # $missing is a list of words, split on purpose
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
 

@@ -6,13 +6,13 @@
 # (socket/smtp/core.so), or any other error memcheck reports (definite
 # leaks count as errors; nothing is suppressed).
 #
-#   sh scripts/valgrind.sh [spec files]     (default: spec/*_spec.lua)
+#   sh scripts/valgrind.sh [spec files]     (default: every spec under spec/)
 #
 # Two memcheck runs, each one busted process:
 #
 # 1. every spec but the TLS ones, with every check;
 # 2. the specs that run TLS (those that load spec/support/certificates.lua:
-#    tls_spec, tls_create_spec, fault_matrix_spec, servers_spec), without
+#    spec/tls, spec/faults/matrix_spec, spec/support/servers_spec), without
 #    uninitialised-value checks.
 #    Memcheck loses track of definedness inside ring's AES-GCM assembly
 #    (rustls's crypto provider, linked into the module): it flags the tag
@@ -28,7 +28,7 @@
 #
 # Settings, from the environment:
 #   SPEC_SLOWDOWN=10   passed to the specs (spec/support/pace.lua):
-#                      memory_spec.lua's workload shrinks by it
+#                      spec/memory's workload shrinks by it
 #
 # Only the interpreter is traced: the servers the specs start, and the
 # fresh interpreters some specs run, are processes of their own, and run
@@ -44,7 +44,8 @@ SLOWDOWN=${SPEC_SLOWDOWN:-10}
 # Memcheck's own exit status for errors, told apart from busted's.
 VALGRIND_ERRORS=99
 
-[ $# -gt 0 ] || set -- spec/*_spec.lua
+# shellcheck disable=SC2046 # spec file names have no blanks
+[ $# -gt 0 ] || set -- $(find spec -name '*_spec.lua' | sort)
 plain=
 tls=
 for spec in "$@"; do
@@ -57,7 +58,7 @@ done
 
 echo "== building $BUILD (line tables, target/valgrind)"
 mkdir -p "$BUILD"
-# The debug build is spec/panic_spec.lua's; that spec runs it natively.
+# The debug build is spec/module/panic_spec.lua's; that spec runs it natively.
 if ! { CARGO_PROFILE_RELEASE_DEBUG=line-tables-only make --no-print-directory build \
     LUA="$LUA" BUILD="$BUILD" TARGET=target/valgrind &&
     make --no-print-directory build-debug LUA="$LUA"; } >"$BUILD/build.log" 2>&1; then
@@ -78,7 +79,7 @@ memcheck() {
     echo "== $name: busted on $LUA under memcheck ${options:-(every check)}, SPEC_SLOWDOWN=$SLOWDOWN"
     started=$(date +%s)
     {
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086 # $options is a list of valgrind options
         LUA_PATH="$BUILD/?.lua;spec/support/?.lua;;" LUA_CPATH="$BUILD/?.so;;" \
         SPEC_LUA="$LUA" SPEC_BUILD="$BUILD" SPEC_SLOWDOWN="$SLOWDOWN" \
             valgrind --tool=memcheck --error-exitcode=$VALGRIND_ERRORS $options \
@@ -119,7 +120,7 @@ definitely lost blocks allocated in the module: $module_leaks"
 FAILED: busted printed no summary"
         status=1
     else
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086 # $counts splits into the four numbers
         set -- $counts
         summary="$summary
 busted: $1 passed, $(($2 + $3)) failed, $4 pending"
@@ -140,9 +141,9 @@ FAILED: the module leaks"; status=1; }
 $summary"
 }
 
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $plain is a list of spec files
 [ -z "$plain" ] || memcheck all "" $plain
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $tls is a list of spec files
 [ -z "$tls" ] || memcheck tls "--undef-value-errors=no" $tls
 
 echo "$summaries"

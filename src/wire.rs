@@ -32,12 +32,13 @@ pub enum Step {
     Done(Result<Reply, Failure>),
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Wire {
     pub session: Session,
     tls: Option<Tls>,
 }
 
+#[derive(Debug)]
 struct Tls {
     connection: Box<ClientConnection>,
     /// Ciphertext to write.
@@ -425,7 +426,7 @@ mod tests {
         let certificates = certificates("test CA");
         let mut server = Server::new(&certificates, &["220 mx\r\n"], true);
         let mut wire = Wire::default();
-        let stranger = super::tests::certificates("another CA").ca;
+        let stranger = self::certificates("another CA").ca;
         wire.secure(client_config(&stranger), server_name("localhost").unwrap())
             .unwrap();
         assert_eq!(

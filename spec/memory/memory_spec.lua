@@ -237,13 +237,14 @@ describe("memory #soak", function()
                     local peak = start
                     for _, rss in ipairs(samples) do peak = math.max(peak, rss) end
                     if peak_known then peak = math.max(peak, memory.peak()) end
-                    io.stderr:write(("\nmemory: %s body from %s, %s, in %.1f s: RSS %s before, peak %s (+%s), %d samples\n")
-                        :format(mb(CHUNKS * #CHUNK), case.name, path.name, seconds, mb(start), mb(peak),
-                            mb(peak - start), #samples))
+                    io.stderr:write(("\nmemory: %s body from %s, %s, in %.1f s: "
+                        .. "RSS %s before, peak %s (+%s), %d samples\n"):format(mb(CHUNKS * #CHUNK), case.name,
+                            path.name, seconds, mb(start), mb(peak), mb(peak - start), #samples))
                     if memory.rss_measured then
                         assert.is_true(peak_known or #samples > 0, "nothing measured the peak")
                         assert.is_true(peak - start < PEAK_GROWTH,
-                            ("peak RSS %s, %s above the %s before the send"):format(mb(peak), mb(peak - start), mb(start)))
+                            ("peak RSS %s, %s above the %s before the send")
+                                :format(mb(peak), mb(peak - start), mb(start)))
                     end
                 end)
             end

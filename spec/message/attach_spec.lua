@@ -222,7 +222,8 @@ open(path + ".email", "wb").write(message.get_payload(decode=True))
     end)
 
     describe("errors", function()
-        it("a missing file: the first pull gives io.open's message, as LuaSocket's file source does, and so does every later one", function()
+        it("a missing file: the first pull gives io.open's message, as LuaSocket's file source does, "
+            .. "and so does every later one", function()
             local missing = dir .. "/missing"
             local _, expected = ltn12.source.file(io.open(missing, "rb"))()
             assert.are.equal(missing .. ": No such file or directory", expected)

@@ -27,7 +27,10 @@ local BREAKOUTS = {
 
 local FOLDS = { "folded\r\n onto a second line", "folded\r\n\twith a tab\r\n and again" }
 -- A fold whose break is a bare LF or CR: DATA makes the break CRLF.
-local BARE_FOLDS = { { given = "bare\n fold", sent = "bare\r\n fold" }, { given = "bare\r\tfold", sent = "bare\r\n\tfold" } }
+local BARE_FOLDS = {
+    { given = "bare\n fold", sent = "bare\r\n fold" },
+    { given = "bare\r\tfold", sent = "bare\r\n\tfold" },
+}
 
 local BAD_NAMES = {
     { name = "x-two words", shown = "x-two words" },

@@ -179,22 +179,34 @@ describe("smtp.message", function()
                 "bad argument #1 to 'message' (table expected, got nil)" },
             { "headers is not a table", function() local source = smtp.message({ headers = "x" }) return source end,
                 "bad field 'headers' (table expected, got string)" },
-            { "a header value is a table", function() local source = smtp.message({ headers = { subject = {} } }) return source end,
-                "bad value for header 'subject' (string expected, got table)" },
-            { "a header value is a boolean", function() local source = smtp.message({ headers = { Subject = true } }) return source end,
-                "bad value for header 'Subject' (string expected, got boolean)" },
-            { "a header name is a table", function() local source = smtp.message({ headers = { [{}] = "x" } }) return source end,
-                "bad header name (string expected, got table)" },
+            { "a header value is a table", function()
+                local source = smtp.message({ headers = { subject = {} } })
+                return source
+            end, "bad value for header 'subject' (string expected, got table)" },
+            { "a header value is a boolean", function()
+                local source = smtp.message({ headers = { Subject = true } })
+                return source
+            end, "bad value for header 'Subject' (string expected, got boolean)" },
+            { "a header name is a table", function()
+                local source = smtp.message({ headers = { [{}] = "x" } })
+                return source
+            end, "bad header name (string expected, got table)" },
             { "a nested header value is a function", function()
                 local source = smtp.message({ body = { { body = "a" }, { headers = { x = print } } } })
                 return source
             end, "bad value for header 'x' in part 2 (string expected, got function)" },
-            { "a part is not a table", function() local source = smtp.message({ body = { { body = "a" }, "b" } }) return source end,
-                "bad part 2 (table expected, got string)" },
-            { "a body is a boolean", function() local source = smtp.message({ body = { { body = { { body = true } } } } }) return source end,
-                "bad field 'body' in part 1.1 (string, function or table expected, got boolean)" },
-            { "a preamble is a table", function() local source = smtp.message({ body = { preamble = {} } }) return source end,
-                "bad field 'preamble' (string expected, got table)" },
+            { "a part is not a table", function()
+                local source = smtp.message({ body = { { body = "a" }, "b" } })
+                return source
+            end, "bad part 2 (table expected, got string)" },
+            { "a body is a boolean", function()
+                local source = smtp.message({ body = { { body = { { body = true } } } } })
+                return source
+            end, "bad field 'body' in part 1.1 (string, function or table expected, got boolean)" },
+            { "a preamble is a table", function()
+                local source = smtp.message({ body = { preamble = {} } })
+                return source
+            end, "bad field 'preamble' (string expected, got table)" },
             { "the zone is a table", function() local source = smtp.message({ zone = {} }) return source end,
                 "bad field 'zone' (string expected, got table)" },
         }

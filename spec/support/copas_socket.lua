@@ -19,8 +19,8 @@ return function(copas)
         local raw, err = socket.tcp()
         if not raw then return nil, err end
         local sock = copas.wrap(raw)
-        function sock:connect(host, port) return copas.connect(raw, host, port) end
-        function sock:close() return raw:close() end
+        sock.connect = function(_, host, port) return copas.connect(raw, host, port) end
+        sock.close = function() return raw:close() end
         return sock
     end
 

@@ -92,6 +92,10 @@ mod tests {
         out
     }
 
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "test data: the low byte is wanted"
+    )]
     fn bytes(length: usize) -> Vec<u8> {
         (0..length).map(|i| (i * 7919 + 13) as u8).collect()
     }

@@ -21,6 +21,7 @@ use crate::driver::errors::strerror;
 /// full block carries nothing over to the next.
 const BLOCK: usize = LINE_INPUT * 1024;
 
+#[derive(Debug)]
 enum Encoder {
     Base64(Base64Lines),
     QuotedPrintable(QuotedPrintable),
@@ -28,6 +29,7 @@ enum Encoder {
     EightBit,
 }
 
+#[derive(Debug)]
 enum State {
     Unopened,
     Reading(File),
@@ -35,6 +37,7 @@ enum State {
     Failed(String),
 }
 
+#[derive(Debug)]
 pub struct FileSource {
     path: String,
     encoder: Encoder,
@@ -205,6 +208,10 @@ mod tests {
         chunks(&mut FileSource::open(file.text(), encoding)).unwrap()
     }
 
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "test data: the low byte is wanted"
+    )]
     fn bytes(length: usize) -> Vec<u8> {
         (0..length).map(|i| (i * 7919 + i / 251) as u8).collect()
     }

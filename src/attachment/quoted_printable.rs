@@ -187,6 +187,10 @@ mod tests {
 
     /// A strict decoder: soft breaks vanish, CRLF stays, `=XX` must be
     /// uppercase hex, and nothing else may follow an `=`.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a position in HEX is below 16"
+    )]
     fn decoded(encoded: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut i = 0;
@@ -230,13 +234,17 @@ mod tests {
     }
 
     /// Pseudo-random bytes, weighted towards the ones with rules of their own.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the LCG's low byte is wanted"
+    )]
     fn tricky_bytes(length: usize, seed: u64) -> Vec<u8> {
         let mut state = seed;
         (0..length)
             .map(|_| {
                 state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 let pick = (state >> 33) as u8;
                 match pick % 8 {
                     0 => b'\r',

@@ -2,6 +2,7 @@
 //! session over it. `timeout` bounds the connection attempt to each
 //! address, and every exchange: each write, and the wait for each reply.
 
+use std::fmt;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -25,6 +26,16 @@ pub struct Connection {
     /// Made once per connection: zeroing a fresh one for every `drive`
     /// cost more than the rest of a message's dialogue.
     buffer: Box<[u8]>,
+}
+
+/// Without the read buffer's contents.
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("socket", &self.socket)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Connection {

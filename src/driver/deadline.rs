@@ -27,6 +27,7 @@ pub fn deadline(timeout: Option<Duration>) -> Option<Instant> {
 /// while its reply never ends (a multi-line reply that goes on forever).
 /// So, as on the native path, the wait starts at the first read after a
 /// write, and once it has lasted the timeout, the next read is refused.
+#[derive(Debug)]
 pub struct ReplyDeadline {
     timeout: Option<Duration>,
     /// Set while reads follow one another.

@@ -21,7 +21,14 @@ pub fn resolve(host: &str, service: &str) -> Result<Vec<SocketAddr>, String> {
     let mut found: *mut libc::addrinfo = ptr::null_mut();
     // SAFETY: the strings are NUL-terminated and outlive the call; `found`
     // is freed below with freeaddrinfo.
-    let status = unsafe { libc::getaddrinfo(host.as_ptr(), service.as_ptr(), &hints, &mut found) };
+    let status = unsafe {
+        libc::getaddrinfo(
+            host.as_ptr(),
+            service.as_ptr(),
+            &raw const hints,
+            &raw mut found,
+        )
+    };
     if status != 0 {
         return Err(gai_message(status));
     }
@@ -42,11 +49,11 @@ pub fn resolve(host: &str, service: &str) -> Result<Vec<SocketAddr>, String> {
 
 fn socket_addr(info: &libc::addrinfo) -> Option<SocketAddr> {
     let length = info.ai_addrlen as usize;
-    if info.ai_addr.is_null() || length > std::mem::size_of::<libc::sockaddr_storage>() {
+    if info.ai_addr.is_null() || length > size_of::<libc::sockaddr_storage>() {
         return None;
     }
     // SAFETY: ai_addr points to ai_addrlen valid bytes of a socket address.
-    let (_, address) = unsafe {
+    let ((), address) = unsafe {
         SockAddr::try_init(|storage, storage_length| {
             ptr::copy_nonoverlapping(info.ai_addr.cast::<u8>(), storage.cast::<u8>(), length);
             *storage_length = info.ai_addrlen;
@@ -70,11 +77,11 @@ fn gai_message(status: i32) -> String {
         libc::EAI_SERVICE => "service not supported for socket type",
         libc::EAI_SOCKTYPE => "ai_socktype not supported",
         libc::EAI_SYSTEM => return std::io::Error::last_os_error().to_string(),
-        // SAFETY: gai_strerror returns a static NUL-terminated string.
         _ => {
+            // SAFETY: gai_strerror returns a static NUL-terminated string.
             return unsafe { CStr::from_ptr(libc::gai_strerror(status)) }
                 .to_string_lossy()
-                .into_owned()
+                .into_owned();
         }
     };
     words.to_string()

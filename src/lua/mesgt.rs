@@ -94,7 +94,7 @@ pub fn read_message(lua: &Lua, mesgt: Value, defaults: Defaults) -> Read<Part<Lu
 
 /// "2.1" for the first part of the second part.
 fn part_number(path: &[usize]) -> String {
-    let numbers: Vec<String> = path.iter().map(|n| n.to_string()).collect();
+    let numbers: Vec<String> = path.iter().map(ToString::to_string).collect();
     numbers.join(".")
 }
 
@@ -165,7 +165,7 @@ fn read_body(lua: &Lua, body: Value, path: &mut Vec<usize>) -> Read<Body<LuaBody
     Ok(match body {
         Value::Nil => Body::Empty,
         Value::Function(source) => Body::Leaf(LuaBody::Source(source)),
-        Value::Table(multipart) => Body::Multipart(read_multipart(lua, multipart, path)?),
+        Value::Table(multipart) => Body::Multipart(read_multipart(lua, &multipart, path)?),
         given @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
             Body::Leaf(LuaBody::Text(text(lua, given, String::new)?))
         }
@@ -179,7 +179,7 @@ fn read_body(lua: &Lua, body: Value, path: &mut Vec<usize>) -> Read<Body<LuaBody
     })
 }
 
-fn read_multipart(lua: &Lua, multipart: Table, path: &mut Vec<usize>) -> Read<Multipart<LuaBody>> {
+fn read_multipart(lua: &Lua, multipart: &Table, path: &mut Vec<usize>) -> Read<Multipart<LuaBody>> {
     if path.len() >= MAX_DEPTH {
         return misuse(format!("message nests deeper than {MAX_DEPTH} levels"));
     }

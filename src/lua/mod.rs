@@ -39,6 +39,10 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
 /// `core._panic(message)`, in debug builds only: panics, so that a spec can
 /// show that a panic anywhere in the module reaches Lua as an error.
 #[cfg(debug_assertions)]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "mlua passes arguments by value"
+)]
 fn panic_on_purpose(_: &Lua, message: String) -> mlua::Result<()> {
     panic!("{message}")
 }
@@ -68,6 +72,10 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
 
 /// `core.auth_mechanism(ext)`: "login", "plain" or nil, chosen from the
 /// EHLO reply as LuaSocket chooses.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "mlua passes arguments by value"
+)]
 fn auth_mechanism(_: &Lua, ext: mlua::LuaString) -> mlua::Result<Option<&'static str>> {
     Ok(
         choose_auth(&ext.as_bytes()).map(|mechanism| match mechanism {
@@ -79,8 +87,8 @@ fn auth_mechanism(_: &Lua, ext: mlua::LuaString) -> mlua::Result<Option<&'static
 
 fn unix_now() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(since) => since.as_secs() as i64,
-        Err(before) => -(before.duration().as_secs() as i64),
+        Ok(since) => since.as_secs().cast_signed(),
+        Err(before) => -before.duration().as_secs().cast_signed(),
     }
 }
 
@@ -126,7 +134,7 @@ mod tests {
     #[test]
     fn misuse_comes_back_as_nil_and_a_message() {
         assert_eq!(
-            pieces(r#"{ headers = { subject = true } }"#),
+            pieces(r"{ headers = { subject = true } }"),
             Err("bad value for header 'subject' (string expected, got boolean)".to_string())
         );
         assert_eq!(

@@ -273,7 +273,7 @@ impl UserData for LuaSession {
         methods.add_method_mut("envelope", |lua, this, (from, rcpt): (Value, Value)| {
             let from = text(lua, from)?;
             let to = recipients(lua, rcpt)?;
-            let to_bytes: Vec<_> = to.iter().map(|to| to.as_bytes()).collect();
+            let to_bytes: Vec<_> = to.iter().map(LuaString::as_bytes).collect();
             let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
             started(
                 lua,

@@ -7,6 +7,11 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// Formats `unix_seconds` as UTC, then appends `zone` as given.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "table indices: rem_euclid(7) is 0..7 and month is 1..=12"
+)]
 pub fn format_date(unix_seconds: i64, zone: &[u8]) -> Vec<u8> {
     let days = unix_seconds.div_euclid(86_400);
     let seconds_of_day = unix_seconds.rem_euclid(86_400);

@@ -5,7 +5,7 @@
 //! value would be read as a header of its own (a `Bcc:` slipped into a
 //! subject) or, after a blank line, as the body.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// A field that cannot be written, by its lowercase name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,8 @@ fn shown(bytes: &[u8]) -> String {
         if (32..=126).contains(&b) && b != b'\\' {
             out.push(b as char);
         } else {
-            out.push_str(&format!("\\{b:03}"));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "\\{b:03}");
         }
     }
     out

@@ -84,7 +84,7 @@ impl DotStuffer {
 
     /// Whether byte `i` of `chunk` begins a line: it follows a CR or an LF
     /// (each of which ends a line once normalised), or the data's start.
-    fn line_starts_at(&self, chunk: &[u8], i: usize) -> bool {
+    fn line_starts_at(self, chunk: &[u8], i: usize) -> bool {
         match i {
             0 => self.at != At::MidLine,
             _ => matches!(chunk[i - 1], b'\r' | b'\n'),
@@ -92,7 +92,7 @@ impl DotStuffer {
     }
 
     /// Whether byte `i` of `chunk` follows a CR.
-    fn cr_before(&self, chunk: &[u8], i: usize) -> bool {
+    fn cr_before(self, chunk: &[u8], i: usize) -> bool {
         match i {
             0 => self.at == At::AfterCr,
             _ => chunk[i - 1] == b'\r',

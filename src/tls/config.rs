@@ -27,7 +27,7 @@ pub enum Trust {
 /// they live: the Lua side keeps one per Lua state, so that closing the
 /// state frees them. (Statics would not be freed: `lua_close` unloads the
 /// module, and a state opened after that would build them again.)
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Configs {
     system: Option<Result<Arc<ClientConfig>, String>>,
     nothing: Option<Arc<ClientConfig>>,
