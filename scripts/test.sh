@@ -16,8 +16,9 @@
 #
 # The builds share one cargo target directory (see the Makefile), so they
 # run one after another here, in the foreground; each interpreter's busted
-# run starts in the background as soon as its build is done. cargo test and
-# the rock check come after the builds, while the last busted runs go on.
+# run starts in the background once its build is done and a slot is free.
+# The rock check and cargo test come after the builds, while the busted
+# runs go on.
 set -u
 
 cargo_test=false
@@ -62,17 +63,30 @@ busted_on() {
     echo "-- busted on $lua done in $(cat "$LOGS/$lua.seconds") s"
 }
 
-# Waits until fewer than SPEC_JOBS busted runs are going.
+# Interpreters built and waiting for a busted slot, and the busted runs
+# going (their pids).
+queued=()
 running=()
-wait_for_slot() {
+
+# Starts queued busted runs while fewer than SPEC_JOBS are going; with
+# --wait, waits for a slot until the queue is empty.
+start_queued() {
     local still pid
-    while [ ${#running[@]} -ge "$SPEC_JOBS" ]; do
-        wait -n "${running[@]}"
+    while [ ${#queued[@]} -gt 0 ]; do
         still=()
         for pid in "${running[@]}"; do
             kill -0 "$pid" 2>/dev/null && still+=("$pid")
         done
         running=("${still[@]}")
+        if [ ${#running[@]} -lt "$SPEC_JOBS" ]; then
+            busted_on "${queued[0]}" &
+            running+=($!)
+            queued=("${queued[@]:1}")
+        elif [ "${1:-}" = --wait ]; then
+            wait -n "${running[@]}"
+        else
+            return
+        fi
     done
 }
 
@@ -80,24 +94,25 @@ for lua in "$@"; do
     echo "-- building for $lua"
     if make --no-print-directory build LUA="$lua" >"$LOGS/$lua.build" 2>&1 &&
         make --no-print-directory build-debug LUA="$lua" >>"$LOGS/$lua.build" 2>&1; then
-        wait_for_slot
-        busted_on "$lua" &
-        running+=($!)
+        queued+=("$lua")
     else
         echo 1 >"$LOGS/$lua.status"
         echo "-- the build for $lua failed"
     fi
+    start_queued
 done
 
 status=0
 if $rock_check; then
     echo "-- rock check"
     make --no-print-directory rock-check >"$LOGS/rock-check" 2>&1 || status=1
+    start_queued
 fi
 if $cargo_test; then
     echo "-- cargo test"
     cargo test >"$LOGS/cargo-test" 2>&1 || status=1
 fi
+start_queued --wait
 wait
 
 [ ! -f "$LOGS/cargo-test" ] || { echo "== cargo test"; cat "$LOGS/cargo-test"; }
