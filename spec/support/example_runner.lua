@@ -1,7 +1,8 @@
 -- Runs a script unmodified against a chosen socket.smtp implementation:
 -- its require("socket.smtp") gets that implementation, its smtp.send records
 -- the call instead of sending (unless `really_send`), and io.open looks for
--- files in `dir`. The script's globals land in the returned environment.
+-- files in `dir`. The script's globals land in the returned environment;
+-- `globals`, if given, are set in it first (print, os, ... for the script).
 
 local function load_in(path, env)
     if setfenv then -- Lua 5.1 and LuaJIT
@@ -11,7 +12,7 @@ local function load_in(path, env)
     return assert(loadfile(path, "t", env))
 end
 
-return function(path, implementation, dir, really_send)
+return function(path, implementation, dir, really_send, globals)
     local sent = {}
     local smtp = really_send and implementation or setmetatable({
         send = function(mailt)
@@ -27,6 +28,7 @@ return function(path, implementation, dir, really_send)
     env.io = setmetatable({
         open = function(file, mode) return io.open(dir .. "/" .. file, mode) end,
     }, { __index = io })
+    for name, value in pairs(globals or {}) do env[name] = value end
     load_in(path, env)()
     return env, sent
 end
