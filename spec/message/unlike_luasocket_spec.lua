@@ -1,5 +1,6 @@
--- Each deliberate difference from LuaSocket that the README lists under
--- "Differences from LuaSocket", shown side by side with the reference.
+-- Each deliberate difference from LuaSocket that docs/compatibility.md
+-- lists under "Differences from LuaSocket", shown side by side with the
+-- reference.
 
 local ours = require("socket.smtp")
 local load_luasocket = require("luasocket_smtp")

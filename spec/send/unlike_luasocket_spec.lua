@@ -1,7 +1,7 @@
 -- The deliberate differences from LuaSocket in sending, side by side: each
 -- case runs LuaSocket and ours against the same kind of scripted server and
--- shows what each does. README.md lists them under "Differences from
--- LuaSocket".
+-- shows what each does. docs/compatibility.md lists them under
+-- "Differences from LuaSocket".
 
 local ltn12 = require("ltn12")
 local socket = require("socket")
