@@ -1,5 +1,5 @@
 -- The interpreter running the suite and its build tree, for specs that start
--- a fresh process. scripts/busted-all.sh sets SPEC_LUA; scripts/valgrind.sh
+-- a fresh process. scripts/test.sh sets SPEC_LUA; scripts/valgrind.sh
 -- sets SPEC_BUILD too, for its own build.
 local name = os.getenv("SPEC_LUA")
     or (jit and "luajit")
