@@ -2,7 +2,7 @@
 -- every function of the module under catch_unwind, and the release profile
 -- keeps panics unwinding. Debug builds of socket.smtp.core have
 -- core._panic(message), which panics on purpose; `make build-debug` (run by
--- scripts/busted-all.sh) puts one beside the release build. The checks run
+-- scripts/test.sh) puts one beside the release build. The checks run
 -- in a fresh interpreter, so that a crash would show as its exit status.
 
 local interpreter = require("interpreter")
