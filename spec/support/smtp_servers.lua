@@ -148,12 +148,12 @@ local function temporary_directory()
     return files.temporary_directory("smtp_servers")
 end
 
--- A Python server announces its port in DIR/port once it listens.
+-- A Python server announces "PORT PID" in DIR/port once it listens.
 local function start_python(script, options)
     local dir = temporary_directory()
     write_file(dir .. "/options.json", json(options or {}))
     return start(dir, ("%s %s %s"):format(PYTHON, quote(HERE .. script), quote(dir)), function(server)
-        return tonumber(read_file(server.dir .. "/port") or "")
+        return tonumber((read_file(server.dir .. "/port") or ""):match("^(%d+) %d+\n"))
     end)
 end
 
