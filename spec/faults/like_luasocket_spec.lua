@@ -95,11 +95,7 @@ describe("smtp.send against a faulty server", function()
     local server
     local saved
     before_each(function() saved = { smtp.TIMEOUT, luasocket.TIMEOUT } end)
-    after_each(function()
-        smtp.TIMEOUT, luasocket.TIMEOUT = saved[1], saved[2]
-        if server then server:stop() end
-        server = nil
-    end)
+    after_each(function() smtp.TIMEOUT, luasocket.TIMEOUT = saved[1], saved[2] end)
 
     local function start(script)
         server = servers.scripted(script)
@@ -403,7 +399,6 @@ describe("smtp.open's session after a rejection", function()
         it(("raises the reply at %s, then \"closed\", as LuaSocket does"):format(case.key), function()
             local reply = "554 5.0.0 " .. case.key .. " refused"
             local server = servers.scripted({ steps = { [case.key] = { reply = reply } } })
-            finally(function() server:stop() end)
             local expected = {
                 raised = { case.call, reply },
                 further = { false, "closed" },

@@ -77,11 +77,7 @@ describe("the fault matrix", function()
     setup(function() certs = certificates.create() end)
     teardown(function() if certs then certs:remove() end end)
     before_each(function() smtp.TIMEOUT = TIMEOUT end)
-    after_each(function()
-        smtp.TIMEOUT = saved
-        if server then server:stop() end
-        server = nil
-    end)
+    after_each(function() smtp.TIMEOUT = saved end)
 
     -- Starts the scripted server on `script`; with `tls`, it offers
     -- STARTTLS ("starttls") or speaks TLS from the first byte ("tls").

@@ -86,15 +86,9 @@ describe("header injection", function()
     end)
 
     describe("smtp.send with an injected header", function()
-        local server
-        after_each(function()
-            if server then server:stop() end
-            server = nil
-        end)
-
         for _, path in ipairs({ { name = "natively" }, { name = "with create = socket.tcp", create = socket.tcp } }) do
             it(path.name .. " returns the error, delivers nothing and leaks nothing", function()
-                server = servers.scripted({})
+                local server = servers.scripted({})
                 local before = descriptors.settled()
                 local r, e = smtp.send{
                     from = "<alice@example.com>",
@@ -115,7 +109,7 @@ describe("header injection", function()
 
         for _, fold in ipairs(BARE_FOLDS) do
             it(("sends a fold made with a bare line break as a CRLF fold: %q"):format(fold.given), function()
-                server = servers.aiosmtpd({})
+                local server = servers.aiosmtpd({})
                 assert(smtp.send{
                     from = "<alice@example.com>",
                     rcpt = "<bob@example.com>",
@@ -129,7 +123,7 @@ describe("header injection", function()
         end
 
         it("LuaSocket delivers the injected header", function()
-            server = servers.scripted({})
+            local server = servers.scripted({})
             local luasocket = load_luasocket()
             assert(luasocket.send{
                 from = "<alice@example.com>",
@@ -146,7 +140,7 @@ describe("header injection", function()
         it("an ltn12 source is the script's own bytes, and is sent as given", function()
             -- Only smtp.message writes header fields; a script that writes
             -- its own message text owns its header block.
-            server = servers.scripted({})
+            local server = servers.scripted({})
             assert(smtp.send{
                 from = "<alice@example.com>",
                 rcpt = "<bob@example.com>",

@@ -32,7 +32,7 @@ local function side_by_side(script_options, script)
         local results = { pcall(script, smtp, server) }
         smtp.TIMEOUT = saved
         outcome[name] = { results = results, transcript = server:transcript() }
-        server:stop()
+        server:stop() -- the next implementation's turn reuses it
     end
     return outcome.luasocket, outcome.ours
 end

@@ -62,33 +62,22 @@ end
 
 describe("TLS", function()
     local certs
-    local live = {} -- the servers of the running test
     local saved_timeout = smtp.TIMEOUT
 
     setup(function() certs = certificates.create() end)
     teardown(function() if certs then certs:remove() end end)
     before_each(function() smtp.TIMEOUT = 5 end)
-    after_each(function()
-        smtp.TIMEOUT = saved_timeout
-        for i = #live, 1, -1 do
-            live[i]:stop()
-            live[i] = nil
-        end
-    end)
+    after_each(function() smtp.TIMEOUT = saved_timeout end)
 
     local function start(kind, options)
-        local server = servers[kind](options or {})
-        live[#live + 1] = server
-        return server
+        return servers[kind](options or {})
     end
 
     local function tls_option() return { cert = certs.cert, key = certs.key } end
 
     -- A server that records the name each TLS client sends (implicit TLS).
     local function start_sni()
-        local server = servers.sni({ cert = certs.cert, key = certs.key })
-        live[#live + 1] = server
-        return server
+        return servers.sni({ cert = certs.cert, key = certs.key })
     end
 
     -- aiosmtpd offering STARTTLS, or speaking TLS from the first byte;
