@@ -265,7 +265,7 @@ describe("smtp.send against a faulty server", function()
                 end
                 -- Exactly these lines: no MAIL, no injected RCPT, and no AUTH
                 -- for a bad user.
-                assert.are.same(expected, server:transcript())
+                assert.are.same(expected, server:settle():transcript())
             end)
         end
 
@@ -282,7 +282,7 @@ describe("smtp.send against a faulty server", function()
                         { client.send(mail) }, client.name)
                 end
             end
-            assert.are.same({}, server:transcript())
+            assert.are.same({}, server:settle():transcript())
         end)
 
         it("LuaSocket sends the injected command (the server would see it)", function()
@@ -290,7 +290,7 @@ describe("smtp.send against a faulty server", function()
             local mail = mail_for(server)
             mail.from = FROM .. "\r\n" .. EVIL
             luasocket.send(mail)
-            assert.are.equal(1, count(server:transcript(), EVIL))
+            assert.are.equal(1, count(server:settle():transcript(), EVIL))
         end)
     end)
 
@@ -325,7 +325,7 @@ describe("smtp.send against a faulty server", function()
             local envelope = { "MAIL FROM:" .. FROM, "RCPT TO:" .. RCPT[1], "RCPT TO:" .. RCPT[2] }
             for _, client in ipairs(ALL) do
                 assert.are.same({ nil, "timeout" }, { client.send(mail_for(server)) })
-                local transcript = server:transcript()
+                local transcript = server:settle():transcript()
                 if client.name == "LuaSocket" then
                     assert.are.equal(envelope[1], transcript[#transcript], client.name)
                 else
@@ -340,8 +340,9 @@ describe("smtp.send against a faulty server", function()
                 local script = at(step, { reply = reply })
                 script.extensions = { "AUTH LOGIN", "PIPELINING" }
                 assert_each({ nil, reply }, send_each(start(script)))
-                assert.are.equal(0, count(server:transcript(), "DATA"))
-                assert.are.equal(#ALL, count(server:transcript(), "MAIL FROM:" .. FROM))
+                local transcript = server:settle():transcript()
+                assert.are.equal(0, count(transcript, "DATA"))
+                assert.are.equal(#ALL, count(transcript, "MAIL FROM:" .. FROM))
             end)
         end
     end)
