@@ -181,7 +181,7 @@ describe("the test servers", function()
         end)
 
         it("delays its answers, serving connections concurrently", function()
-            local server = servers.aiosmtpd({ delay = 0.3 })
+            local server = servers.aiosmtpd({ delay = 0.15 })
             local clients = {}
             for i = 1, 10 do
                 clients[i] = assert(socket.connect(server.host, server.port))
@@ -197,8 +197,8 @@ describe("the test servers", function()
                 client:close()
             end
             local elapsed = socket.gettime() - start
-            -- one after the other, they would take 3 s
-            assert.is_true(elapsed >= 0.3 and elapsed < 2.5, "took " .. elapsed .. " s")
+            -- one after the other, they would take 1.5 s
+            assert.is_true(elapsed >= 0.15 and elapsed < 1.25, "took " .. elapsed .. " s")
         end)
 
         it("offers STARTTLS and AUTH only over TLS", with_tls(function(certs)
@@ -257,7 +257,7 @@ describe("the test servers", function()
         it("can accept connections and say nothing", function()
             local server = servers.aiosmtpd({ silent = true })
             local client = assert(socket.connect(server.host, server.port))
-            client:settimeout(0.3)
+            client:settimeout(0.2)
             local line, err = client:receive()
             client:close()
             assert.is_nil(line)
@@ -380,7 +380,7 @@ describe("the test servers", function()
             assert.matches("^354 ", command(conn, "DATA"))
             -- Far more than the socket buffers hold (about 40 MB on loopback).
             local chunk, sent, err = ("x"):rep(1024 * 1024) .. "\r\n", 0, nil
-            conn:settimeout(0.5)
+            conn:settimeout(0.2)
             while sent < 256 and not err do
                 local ok
                 ok, err = conn:send(chunk)
