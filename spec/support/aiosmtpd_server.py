@@ -150,8 +150,8 @@ async def start(options, records, connections):
             arguments.update(tls_context=context, require_starttls=False)
     # A fixed hostname: the default, socket.getfqdn(), may wait on DNS.
     server = await asyncio.get_running_loop().create_server(
-        lambda: RecordingSMTP(connections, handler, hostname="aiosmtpd", **arguments), "127.0.0.1", 0,
-        ssl=context if tls and mode == "implicit" else None)
+        lambda: RecordingSMTP(connections, handler, hostname="aiosmtpd", **arguments),
+        "127.0.0.1", 0, ssl=context if tls and mode == "implicit" else None)
     return server, None
 
 

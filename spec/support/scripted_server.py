@@ -375,12 +375,15 @@ async def start(script, records, connections):
 
     async def handle(reader, writer):
         try:
-            await Connection(current["script"], records, reader, writer, current["tls_context"]).run()
+            connection = Connection(current["script"], records, reader, writer,
+                                    current["tls_context"])
+            await connection.run()
         except (ConnectionError, ValueError, ssl.SSLError, asyncio.TimeoutError,
                 asyncio.IncompleteReadError):
             pass  # client gone, a line beyond LINE_LIMIT, or a failed handshake
 
-    server = await asyncio.start_server(cuttable(handle, connections), "127.0.0.1", 0, limit=LINE_LIMIT)
+    server = await asyncio.start_server(cuttable(handle, connections), "127.0.0.1", 0,
+                                        limit=LINE_LIMIT)
     return server, configure
 
 

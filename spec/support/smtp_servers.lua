@@ -207,14 +207,15 @@ function Server:stop()
     pool.release(self)
 end
 
--- Records are read only while held: then they are this holder's.
-function Server:check_held()
-    assert(pool.holds(self), "the server was stopped, or its test ended")
+-- Records are read only while the server is held: then they are its
+-- holder's.
+local function check_held(server)
+    assert(pool.holds(server), "the server was stopped, or its test ended")
 end
 
 -- The values in the record file DIR/name.lua.
 function Server:records(name)
-    self:check_held()
+    check_held(self)
     return load_records(self.dir .. "/" .. name .. ".lua")
 end
 
@@ -250,8 +251,9 @@ local function start_python(script, options)
     put(dir, "options.json", json(options))
     return start(dir, ("%s %s %s"):format(PYTHON, quote(HERE .. script), quote(dir)), function(process)
         local port, pid = (read_file(dir .. "/port") or ""):match("^(%d+) (%d+)\n")
+        if not port then return false end
         process.port, process.server_pid, process.generation = tonumber(port), tonumber(pid), 0
-        return port ~= nil
+        return true
     end)
 end
 
@@ -328,7 +330,7 @@ Sink.__index = Sink
 -- X-Rcpt-Args headers, a three-line Received header, the unstuffed message
 -- with LF line ends, and an empty line.
 function Sink:received()
-    self:check_held()
+    check_held(self)
     local transactions = {}
     local names = capture("ls -1rt " .. quote(self.dir .. "/dump"))
     for name in names:gmatch("[^\n]+") do

@@ -39,7 +39,8 @@ async def start(options, records, connections):
         except (ConnectionError, ssl.SSLError):
             pass  # client gone, or a failed handshake
 
-    return await asyncio.start_server(cuttable(handle, connections), "127.0.0.1", 0, ssl=context), None
+    server = await asyncio.start_server(cuttable(handle, connections), "127.0.0.1", 0, ssl=context)
+    return server, None
 
 
 if __name__ == "__main__":
