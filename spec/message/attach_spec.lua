@@ -311,7 +311,6 @@ open(path + ".email", "wb").write(message.get_payload(decode=True))
     describe("sent with smtp.send", function()
         local server
         before_each(function() server = servers.aiosmtpd() end)
-        after_each(function() server:stop() end)
 
         local function send(body, encoding)
             return smtp.send({

@@ -89,14 +89,8 @@ local function check_overlap(server, run, fields, module, n)
 end
 
 describe("smtp.send with a create() whose socket yields", function()
-    local server
-    after_each(function()
-        if server then server:stop() end
-        server = nil
-    end)
-
     it("sends from a coroutine, suspending it at every socket call", function()
-        server = servers.aiosmtpd()
+        local server = servers.aiosmtpd()
         local stats = {}
         local results = yielding.run({
             sender(server, "<bob@example.com>", { create = yielding_create(stats) }),
@@ -117,7 +111,7 @@ describe("smtp.send with a create() whose socket yields", function()
     end)
 
     it("pumps smtp.message with ltn12.pump.step from a coroutine", function()
-        server = servers.aiosmtpd()
+        local server = servers.aiosmtpd()
         local results = yielding.run({ function()
             return smtp.send({
                 from = "<alice@example.com>",
@@ -136,13 +130,13 @@ describe("smtp.send with a create() whose socket yields", function()
     end)
 
     it("overlaps ten sends from ten coroutines", function()
-        server = servers.aiosmtpd({ delay = 0.1 })
+        local server = servers.aiosmtpd({ delay = 0.1 })
         local one, ten = check_overlap(server, yielding.run, { create = yielding_create() })
         report("yielding scheduler, ours: one send %.3f s, ten at once %.3f s", one, ten)
     end)
 
     it("returns nil, err in the coroutine on failure, and the others go on", function()
-        server = servers.aiosmtpd({ delay = 0.1, reject_rcpt = "bad@example.com" })
+        local server = servers.aiosmtpd({ delay = 0.1, reject_rcpt = "bad@example.com" })
         local probe = assert(socket.bind("127.0.0.1", 0))
         local _, free_port = probe:getsockname()
         probe:close()
@@ -167,7 +161,6 @@ end)
 describe("smtp.open with a create() whose socket yields", function()
     it("runs greet, mail, rcpt, data, send, quit and close in a coroutine", function()
         local server = servers.aiosmtpd({ delay = 0.05 })
-        finally(function() server:stop() end)
         local stats = {}
         local results = yielding.run({ function()
             local session = smtp.open(server.host, server.port, yielding_create(stats))
@@ -205,7 +198,6 @@ if copas then
         setup(function() socket.protect, socket.newtry = optional.protect, optional.newtry end)
         teardown(function() socket.protect, socket.newtry = protect, newtry end)
         before_each(function() server = servers.aiosmtpd({ delay = 0.1 }) end)
-        after_each(function() server:stop() end)
 
         it("overlaps ten sends from ten copas threads", function()
             local one, ten = check_overlap(server, copas_socket.run, { create = copas_socket.create })

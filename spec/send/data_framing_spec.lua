@@ -49,12 +49,6 @@ local function chunked(data, size)
 end
 
 describe("DATA framing", function()
-    local server
-    after_each(function()
-        if server then server:stop() end
-        server = nil
-    end)
-
     describe("bare line ends become CRLF", function()
         local GIVEN = "Subject: bare\n\nunix\nold mac\rmixed\r\r\n.dot after LF\n..two\r.after CR\nlast"
         -- As aiosmtpd hands it over: the wire's bytes, dots unstuffed, plus
@@ -65,14 +59,14 @@ describe("DATA framing", function()
         for _, path in ipairs(PATHS) do
             for _, size in ipairs({ 1, 3, 64 }) do
                 it(("%s, in chunks of %d bytes"):format(path.name, size), function()
-                    server = servers.aiosmtpd({})
+                    local server = servers.aiosmtpd({})
                     assert(smtp.send(mail(server, chunked(GIVEN, size), path.create)))
                     assert.are.equal(DELIVERED, server:received()[1].data)
                 end)
             end
 
             it(path.name .. ", in a body of smtp.message", function()
-                server = servers.aiosmtpd({})
+                local server = servers.aiosmtpd({})
                 local source = smtp.message{ headers = { subject = "m" }, body = "one\ntwo\r.three" }
                 assert(smtp.send(mail(server, source, path.create)))
                 local data = server:received()[1].data
@@ -81,13 +75,13 @@ describe("DATA framing", function()
         end
 
         it("a final bare CR is completed before the terminator", function()
-            server = servers.aiosmtpd({})
+            local server = servers.aiosmtpd({})
             assert(smtp.send(mail(server, ltn12.source.string("Subject: cr\r\n\r\nend\r"))))
             assert.are.equal("Subject: cr\r\n\r\nend\r\n\r\n", server:received()[1].data)
         end)
 
         it("LuaSocket sends the bare line ends as they are", function()
-            server = servers.aiosmtpd({})
+            local server = servers.aiosmtpd({})
             assert(load_luasocket().send(mail(server, ltn12.source.string(GIVEN))))
             assert.are.equal(GIVEN .. "\r\n", server:received()[1].data)
         end)
@@ -98,7 +92,7 @@ describe("DATA framing", function()
             for _, path in ipairs(PATHS) do
                 it(("%s cannot end the data early, %s"):format(case.what, path.name), function()
                     -- The scripted server, like many, ends a line at a bare LF.
-                    server = servers.scripted({})
+                    local server = servers.scripted({})
                     assert(smtp.send(mail(server, chunked(case.data, 5), path.create)))
                     local received = server:received()
                     assert.are.equal(1, #received)
@@ -109,7 +103,7 @@ describe("DATA framing", function()
 
             if case.smuggles_luasocket then
                 it(("%s ends the data early through LuaSocket"):format(case.what), function()
-                    server = servers.scripted({})
+                    local server = servers.scripted({})
                     -- What send returns, and whether the forged message gets in
                     -- before LuaSocket hangs up, depends on which reply it takes
                     -- for which command once its view and the server's split.
@@ -125,11 +119,10 @@ describe("DATA framing", function()
         local DATA = ".starts\r\nmid.dle\r\n.\r\n..\r\n\r\n.end"
         local transcripts = {}
         for name, module in pairs({ ours = smtp, luasocket = load_luasocket() }) do
-            server = servers.scripted({})
+            local server = servers.scripted({})
             assert(module.send(mail(server, ltn12.source.string(DATA))))
             transcripts[name] = server:transcript()
-            server:stop()
-            server = nil
+            server:stop() -- the next module's turn reuses it
         end
         assert.are.same(transcripts.luasocket, transcripts.ours)
         local unpack = table.unpack or unpack

@@ -40,7 +40,7 @@ local function both(start, script)
         local ok, results = pcall(function() return { script(smtp, server) } end)
         for key, value in pairs(saved) do smtp[key] = value end
         local received = comparable(server:received())
-        server:stop()
+        server:stop() -- the next implementation's turn reuses it
         assert(ok, results)
         outcomes[name] = { results = results, received = received }
     end
@@ -189,12 +189,13 @@ describe("smtp.send against LuaSocket on a real server", function()
         assert.are.same({ nil, "host or service not provided, or not known" }, mine.results)
     end)
 
-    it("returns 'timeout' from a silent server with TIMEOUT = 1", function()
+    it("returns 'timeout' from a silent server with TIMEOUT = 0.2", function()
         local mine = assert_same(aiosmtpd({ silent = true }), function(smtp, server)
-            smtp.TIMEOUT = 1
+            smtp.TIMEOUT = 0.2
             local started = socket.gettime()
             local r, e = smtp.send(mailt(server))
-            return r, e, socket.gettime() - started < 3
+            -- a second of headroom for a loaded machine
+            return r, e, socket.gettime() - started < 2 * smtp.TIMEOUT + 1
         end)
         assert.are.same({ nil, "timeout", true }, mine.results)
     end)

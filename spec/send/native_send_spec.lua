@@ -56,7 +56,6 @@ for _, path in ipairs(PATHS) do
     describe("smtp.send with a source from smtp.message, " .. path.name, function()
         local server
         before_each(function() server = servers.aiosmtpd{} end)
-        after_each(function() server:stop() end)
 
         local function send(source)
             return smtp.send{ server = server.host, port = server.port, create = path.create,

@@ -18,13 +18,6 @@ local function mailt(server, fields)
     return t
 end
 
-local function with_server(options, test)
-    local server = servers.scripted(options)
-    local ok, err = pcall(test, server)
-    server:stop()
-    assert(ok, err)
-end
-
 describe("smtp.send", function()
     local misuse = {
         { { rcpt = true }, "bad field 'rcpt' %(string expected, got boolean%)" },
@@ -61,14 +54,13 @@ describe("smtp.send", function()
     end)
 
     it("reads DOMAIN at call time and greets with it", function()
-        with_server({}, function(server)
-            local saved = smtp.DOMAIN
-            smtp.DOMAIN = "client.example"
-            local r, e = smtp.send(mailt(server))
-            smtp.DOMAIN = saved
-            assert.are.same({ 1, nil }, { r, e })
-            assert.are.equal("EHLO client.example", server:transcript()[1])
-        end)
+        local server = servers.scripted({})
+        local saved = smtp.DOMAIN
+        smtp.DOMAIN = "client.example"
+        local r, e = smtp.send(mailt(server))
+        smtp.DOMAIN = saved
+        assert.are.same({ 1, nil }, { r, e })
+        assert.are.equal("EHLO client.example", server:transcript()[1])
     end)
 
     it("uses only the documented methods of a create() object, and asks for TCP_NODELAY", function()
@@ -87,9 +79,8 @@ describe("smtp.send", function()
                 end,
             })
         end
-        with_server({}, function(server)
-            assert.are.equal(1, smtp.send(mailt(server, { create = create })))
-        end)
+        local server = servers.scripted({})
+        assert.are.equal(1, smtp.send(mailt(server, { create = create })))
         assert.are.same({ "settimeout", smtp.TIMEOUT }, calls[1])
         assert.are.equal("connect", calls[2][1])
         assert.are.same({ "setoption", "tcp-nodelay", true }, calls[3])
@@ -110,9 +101,8 @@ describe("smtp.send", function()
                 close = function() return sock:close() end,
             }
         end
-        with_server({}, function(server)
-            assert.are.equal(1, smtp.send(mailt(server, { create = create })))
-        end)
+        local server = servers.scripted({})
+        assert.are.equal(1, smtp.send(mailt(server, { create = create })))
     end)
 
     -- math.huge used to reach Rust's Duration, which panics on it.
@@ -122,10 +112,9 @@ describe("smtp.send", function()
             local saved = smtp.TIMEOUT
             finally(function() smtp.TIMEOUT = saved end)
             smtp.TIMEOUT = timeout
-            with_server({}, function(server)
-                assert.are.equal(1, smtp.send(mailt(server)))
-                assert.are.equal(1, smtp.send(mailt(server, { create = socket.tcp })))
-            end)
+            local server = servers.scripted({})
+            assert.are.equal(1, smtp.send(mailt(server)))
+            assert.are.equal(1, smtp.send(mailt(server, { create = socket.tcp })))
         end)
     end
 
@@ -148,38 +137,35 @@ describe("smtp.open", function()
     end)
 
     it("closes the session when a command fails, and raises 'closed' after", function()
-        with_server({ steps = { RCPT = { reply = "550 5.1.1 no such user" } } }, function(server)
-            local session = smtp.open(server.host, server.port)
-            session:greet()
-            assert.are.same({ 250, "250 2.1.0 Ok" }, { session:mail("<a@x>") })
-            local ok, err = pcall(session.rcpt, session, "<b@x>")
-            assert.is_false(ok)
-            assert.are.equal("550 5.1.1 no such user", err[1])
-            ok, err = pcall(session.quit, session)
-            assert.is_false(ok)
-            assert.are.equal("closed", err[1])
-            assert.are.equal(1, session:close())
-        end)
+        local server = servers.scripted({ steps = { RCPT = { reply = "550 5.1.1 no such user" } } })
+        local session = smtp.open(server.host, server.port)
+        session:greet()
+        assert.are.same({ 250, "250 2.1.0 Ok" }, { session:mail("<a@x>") })
+        local ok, err = pcall(session.rcpt, session, "<b@x>")
+        assert.is_false(ok)
+        assert.are.equal("550 5.1.1 no such user", err[1])
+        ok, err = pcall(session.quit, session)
+        assert.is_false(ok)
+        assert.are.equal("closed", err[1])
+        assert.are.equal(1, session:close())
     end)
 
     it("names the argument a session method got wrong", function()
-        with_server({}, function(server)
-            local session = smtp.open(server.host, server.port)
-            assert.has_error(function() session:mail(nil) end,
-                "bad argument #1 to 'mail' (string expected, got nil)")
-            assert.has_error(function() session:data("text") end,
-                "bad argument #1 to 'data' (function expected, got string)")
-            session:close()
-        end)
+        local server = servers.scripted({})
+        local session = smtp.open(server.host, server.port)
+        assert.has_error(function() session:mail(nil) end,
+            "bad argument #1 to 'mail' (string expected, got nil)")
+        assert.has_error(function() session:data("text") end,
+            "bad argument #1 to 'data' (function expected, got string)")
+        session:close()
     end)
 
     it("returns 1 from auth without credentials, and refuses when no mechanism fits", function()
-        with_server({ extensions = { "AUTH CRAM-MD5" } }, function(server)
-            local session = smtp.open(server.host, server.port)
-            local ext = session:greet()
-            assert.are.equal(1, session:auth(nil, "secret", ext))
-            assert.are.same({ nil, "authentication not supported" },
-                { socket.protect(function() return session:auth("alice", "secret", ext) end)() })
-        end)
+        local server = servers.scripted({ extensions = { "AUTH CRAM-MD5" } })
+        local session = smtp.open(server.host, server.port)
+        local ext = session:greet()
+        assert.are.equal(1, session:auth(nil, "secret", ext))
+        assert.are.same({ nil, "authentication not supported" },
+            { socket.protect(function() return session:auth("alice", "secret", ext) end)() })
     end)
 end)

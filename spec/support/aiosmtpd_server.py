@@ -1,9 +1,8 @@
 """Debian's aiosmtpd as a test server for the specs (see smtp_servers.lua).
 
-Usage: /usr/bin/python3 aiosmtpd_server.py DIR. Reads options from
-DIR/options.json, listens on a free 127.0.0.1 port, writes the port to
-DIR/port once it accepts connections, and appends each message it accepts to
-DIR/received.lua as a Lua table.
+Usage: /usr/bin/python3 aiosmtpd_server.py DIR (see server_process.py). Reads
+options from DIR/options.json, and records each message it accepts in
+DIR/received.lua. A reset keeps the options.
 
 Options: auth (AUTH LOGIN and PLAIN for alice/secret; without TLS it is
 usable on the plain connection, with TLS only once the connection is TLS),
@@ -28,20 +27,25 @@ such connections as TLS when they are made, so AUTH works there.
 """
 
 import asyncio
-import os
 import ssl
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from scripted_server import Records, serve
+from server_process import cuttable, serve
 
 
 class RecordingSMTP(SMTP):
     """Keeps the MAIL argument as sent, since aiosmtpd upper-cases the
-    parameters it parses, and treats an implicit-TLS connection as TLS."""
+    parameters it parses, treats an implicit-TLS connection as TLS, and
+    tells `connections` of the connection."""
+
+    def __init__(self, connections, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections = connections
 
     def connection_made(self, transport):
         super().connection_made(transport)
+        self.connection = self.connections.opened(self.cut)
         # A TLS transport before any STARTTLS (after one, _original_transport
         # is set) means the listening socket is TLS: record it as aiosmtpd's
         # STARTTLS would. aiosmtpd only tests _tls_protocol for truth (AUTH,
@@ -53,6 +57,15 @@ class RecordingSMTP(SMTP):
             self.session.ssl = {
                 name: transport.get_extra_info(name)
                 for name in ("sslcontext", "ssl_object", "peercert", "cipher", "compression")}
+
+    def connection_lost(self, error):
+        super().connection_lost(error)
+        self.connections.ended(self.connection)
+
+    def cut(self):
+        # After STARTTLS the socket's own transport is the original one.
+        (self._original_transport or self.transport).abort()
+        self._handler_coroutine.cancel()
 
     async def smtp_MAIL(self, arg):
         self.mail_argument = arg
@@ -90,7 +103,7 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(self.delay)
-        self.records.add({
+        self.records.add("received", {
             "helo": session.host_name,
             "mail_from": envelope.mail_from,
             "mail_argument": envelope.mail_argument,
@@ -111,15 +124,14 @@ def authenticate(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=False, handled=False)
 
 
-async def start(options, directory):
+async def start(options, records, connections):
     if options.get("silent"):
         async def swallow(reader, writer):
             while await reader.read(65536):
                 pass
-            writer.close()
-        return await asyncio.start_server(swallow, "127.0.0.1", 0)
+        return await asyncio.start_server(cuttable(swallow, connections), "127.0.0.1", 0), None
 
-    handler = Handler(options, Records(os.path.join(directory, "received.lua")))
+    handler = Handler(options, records)
     tls = options.get("tls")
     mode = options.get("tls_mode", "starttls")
     if mode not in ("starttls", "implicit"):
@@ -137,9 +149,10 @@ async def start(options, directory):
         if mode == "starttls":
             arguments.update(tls_context=context, require_starttls=False)
     # A fixed hostname: the default, socket.getfqdn(), may wait on DNS.
-    return await asyncio.get_running_loop().create_server(
-        lambda: RecordingSMTP(handler, hostname="aiosmtpd", **arguments), "127.0.0.1", 0,
-        ssl=context if tls and mode == "implicit" else None)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: RecordingSMTP(connections, handler, hostname="aiosmtpd", **arguments),
+        "127.0.0.1", 0, ssl=context if tls and mode == "implicit" else None)
+    return server, None
 
 
 if __name__ == "__main__":

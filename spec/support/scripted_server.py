@@ -1,11 +1,11 @@
 """A fault-injecting SMTP server for the specs (see smtp_servers.lua).
 
-Usage: scripted_server.py DIR. Reads the script from DIR/options.json, listens
-on a free 127.0.0.1 port, writes the port to DIR/port once it accepts
-connections, and appends every line clients send to DIR/transcript.lua, those
-sent over TLS also to DIR/tls_transcript.lua, and every completed transaction
-to DIR/received.lua ({helo =, mail_from =, rcpt_tos =, data =, tls =}, tls
-being true when the transaction ran over TLS), as Lua values.
+Usage: scripted_server.py DIR (see server_process.py). Reads the script from
+DIR/options.json, and a new one on each reset, and records every line
+clients send in DIR/transcript.lua, those sent over TLS also in
+DIR/tls_transcript.lua, and every completed transaction in DIR/received.lua
+({helo =, mail_from =, rcpt_tos =, data =, tls =}, tls being true when the
+transaction ran over TLS).
 
 By default it runs a permissive ESMTP dialogue. The script's "steps" override
 the reply at a step, named after the command verb ("EHLO", "MAIL", "RCPT",
@@ -60,70 +60,13 @@ follows), then close.
 
 Strings from the script arrive from JSON with one code point per byte
 (smtp_servers.lua escapes every byte), so they are encoded back as latin-1.
-
-The helpers above the server proper are shared with aiosmtpd_server.py.
 """
 
 import asyncio
-import json
-import os
 import re
 import ssl
-import sys
 
-
-def lua_value(value):
-    """Value as a Lua literal; strings and bytes become "\\ddd"-escaped."""
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        value = value.encode("utf-8", "surrogateescape")
-    if isinstance(value, (bytes, bytearray)):
-        return '"' + "".join(
-            chr(b) if 32 <= b < 127 and b not in b'"\\' else "\\%03d" % b
-            for b in value) + '"'
-    if isinstance(value, (list, tuple)):
-        return "{" + ",".join(lua_value(v) for v in value) + "}"
-    if isinstance(value, dict):
-        return "{" + ",".join("[%s]=%s" % (lua_value(k), lua_value(v))
-                              for k, v in value.items()) + "}"
-    raise TypeError("no Lua literal for %r" % (value,))
-
-
-class Records:
-    """An append-only file of Lua values, one per line, each followed by
-    ",": Lua wraps it in "return {...}", using only complete lines."""
-
-    def __init__(self, path):
-        self.file = open(path, "a")
-
-    def add(self, value):
-        self.file.write(lua_value(value) + ",\n")
-        self.file.flush()
-
-
-def serve(start):
-    """Runs `await start(options, directory)`, which returns a listening
-    asyncio server, announces its port, and serves until killed."""
-    directory = sys.argv[1]
-    with open(os.path.join(directory, "options.json")) as f:
-        options = json.load(f)
-
-    async def main():
-        server = await start(options, directory)
-        port = server.sockets[0].getsockname()[1]
-        # Written then renamed, so the Lua side never reads half a number.
-        temporary = os.path.join(directory, "port.tmp")
-        with open(temporary, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(temporary, os.path.join(directory, "port"))
-        await server.serve_forever()
-
-    asyncio.run(main())
+from server_process import cuttable, serve
 
 
 def latin1(text):
@@ -184,9 +127,9 @@ class Connection:
             line = line[:-1]
             if line.endswith(b"\r"):
                 line = line[:-1]
-        self.records["transcript"].add(line)
+        self.records.add("transcript", line)
         if self.tls:
-            self.records["tls_transcript"].add(line)
+            self.records.add("tls_transcript", line)
         return line
 
     def override(self, step):
@@ -329,7 +272,7 @@ class Connection:
             lines.append(line[1:] if line.startswith(b".") else line)
         sent = await self.answer("END", "250 2.0.0 Ok: queued")
         if sent is not None and sent.startswith(b"2"):
-            self.records["received"].add({
+            self.records.add("received", {
                 "helo": self.helo, "mail_from": self.mail_from,
                 "rcpt_tos": self.rcpt_tos,
                 "data": b"".join(line + b"\r\n" for line in lines),
@@ -360,7 +303,7 @@ class Connection:
         pending = bytes(self.reader._buffer)
         self.reader._buffer.clear()
         for line in pending.splitlines():
-            self.records["transcript"].add(line)
+            self.records.add("transcript", line)
         if not await self.handshake():
             return False
         self.helo = None
@@ -417,24 +360,31 @@ def address(argument):
     return match.group(1) if match else argument
 
 
-async def start(script, directory):
-    records = {name: Records(os.path.join(directory, name + ".lua"))
-               for name in ("transcript", "tls_transcript", "received")}
-    tls_context = None
-    if script.get("tls"):
-        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls_context.load_cert_chain(script["tls"]["cert"], script["tls"]["key"])
+async def start(script, records, connections):
+    # What new connections follow; a reset replaces both.
+    current = {}
+
+    def configure(script):
+        tls_context = None
+        if script.get("tls"):
+            tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls_context.load_cert_chain(script["tls"]["cert"], script["tls"]["key"])
+        current.update(script=script, tls_context=tls_context)
+
+    configure(script)
 
     async def handle(reader, writer):
         try:
-            await Connection(script, records, reader, writer, tls_context).run()
+            connection = Connection(current["script"], records, reader, writer,
+                                    current["tls_context"])
+            await connection.run()
         except (ConnectionError, ValueError, ssl.SSLError, asyncio.TimeoutError,
                 asyncio.IncompleteReadError):
             pass  # client gone, a line beyond LINE_LIMIT, or a failed handshake
-        finally:
-            writer.close()
 
-    return await asyncio.start_server(handle, "127.0.0.1", 0, limit=LINE_LIMIT)
+    server = await asyncio.start_server(cuttable(handle, connections), "127.0.0.1", 0,
+                                        limit=LINE_LIMIT)
+    return server, configure
 
 
 if __name__ == "__main__":

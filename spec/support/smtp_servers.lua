@@ -12,6 +12,7 @@
 --   servers.sni{ cert = path, key = path }   -- implicit TLS; :names() lists each
 --                                            -- handshake's SNI name ("" for none)
 --   servers.free_port()                      -- a port nobody listens on now
+--   servers.stop_all()                       -- stops every process for good
 --
 -- (see aiosmtpd_server.py and scripted_server.py for the options). TLS, with
 -- a certificate and key from certificates.lua: aiosmtpd with tls offers
@@ -28,11 +29,25 @@
 -- Python servers add tls = true or false, whether the transaction ran over
 -- TLS) and, for the scripted server, :transcript() (every line clients sent,
 -- without line ends, plain text and TLS alike) and :tls_transcript() (the
--- lines sent over TLS only, after STARTTLS). Every server runs under
--- `timeout`, so none outlives the run by long even if a spec forgets :stop().
+-- lines sent over TLS only, after STARTTLS). The Python servers' :settle()
+-- waits until every connection they accepted has ended, so that their
+-- records hold all that clients sent, and returns the server.
+--
+-- Starting a process takes a quarter to half a second, so processes are
+-- reused (server_pool.lua): :stop() hands the process back, and the next
+-- call for the same kind gets it as a fresh server, with empty records, a
+-- new script for the scripted server, and the same port. aiosmtpd, sni and
+-- smtp-sink processes are reused for the same options only. A reset cuts
+-- the Python servers' open connections (see server_process.py); smtp-sink
+-- cannot be told to, so a connection left open by an earlier holder could
+-- still deliver there. busted_helper.lua releases the servers a test took
+-- when it ends, and stops every process when the spec file ends. Every
+-- process runs under `timeout`, so none outlives the run by long even if
+-- nothing stops it.
 
 local socket = require("socket")
 local files = require("files")
+local pool = require("server_pool")
 
 local quote, read_file, write_file, capture = files.quote, files.read, files.write, files.capture
 
@@ -42,7 +57,11 @@ local HERE = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 -- Debian's Python, which has aiosmtpd; the python3 on PATH may not.
 local PYTHON = "/usr/bin/python3"
 local LIFETIME = 300 -- seconds
-local START_WAIT = 10 -- seconds
+-- A process is reused only this long after its start, so that whoever
+-- takes it has most of LIFETIME left.
+local REUSE_WITHIN = 60 -- seconds
+local START_WAIT = 10 -- seconds, for a start or a reset
+local SETTLE_WAIT = 5 -- seconds
 
 -- True when the command exits with status 0: os.execute returns the status
 -- on Lua 5.1 and LuaJIT, and true or nil on 5.2 and later.
@@ -51,14 +70,14 @@ local function execute(command)
     return result == true or result == 0
 end
 
--- Calls check every 20 ms until it returns a true value, which it returns,
--- or until `seconds` have passed (then nil).
-local function wait_until(seconds, check)
+-- Calls check every `interval` seconds (20 ms by default) until it returns
+-- a true value, which it returns, or until `seconds` have passed (then nil).
+local function wait_until(seconds, check, interval)
     local deadline = socket.gettime() + seconds
     repeat
         local result = check()
         if result then return result end
-        socket.sleep(0.02)
+        socket.sleep(interval or 0.02)
     until socket.gettime() > deadline
     return nil
 end
@@ -74,6 +93,8 @@ end
 -- non-ASCII byte is escaped as \u00XX, so any bytes survive (as one code
 -- point each) and Python reads them back with latin-1. An empty table
 -- becomes {}, which the Python side also accepts where it expects a list.
+-- Object keys are sorted, so that equal options give equal text (the pool's
+-- key).
 local function json(value)
     local kind = type(value)
     if kind == "string" then
@@ -91,6 +112,7 @@ local function json(value)
     elseif kind == "table" then
         local items = {}
         for k, v in pairs(value) do items[#items + 1] = json(tostring(k)) .. ":" .. json(v) end
+        table.sort(items)
         return "{" .. table.concat(items, ",") .. "}"
     end
     error("cannot encode a " .. kind .. " as JSON")
@@ -103,89 +125,191 @@ local function load_records(path)
     return assert((loadstring or load)("return {" .. text .. "}", "=" .. path))()
 end
 
-local Server = {}
-Server.__index = Server
+-- A server process: .pid (`timeout`'s, which leads a process group of its
+-- own, holding the server), .dir, .port, .started.
+local Process = {}
+Process.__index = Process
 
--- Stops the server (TERM, then KILL) and removes its directory. `timeout`
--- leads a process group of its own, holding the server; killing the group
--- reaches both.
-function Server:stop()
-    if self.stopped then return end
-    self.stopped = true
+-- Stops the processes (TERM, then KILL; killing a group reaches both
+-- `timeout` and the server) and removes their directories.
+local function stop_processes(processes)
     for _, signal in ipairs({ "TERM", "KILL" }) do
-        execute(("kill -%s -%d 2>/dev/null || kill -%s %d 2>/dev/null"):format(signal, self.pid, signal, self.pid))
-        if wait_until(2, function() return not alive(self.pid) end) then break end
+        local targets = {}
+        for _, process in ipairs(processes) do
+            if alive(process.pid) then
+                targets[#targets + 1] = ("-%d %d"):format(process.pid, process.pid)
+            end
+        end
+        if #targets == 0 then break end
+        execute(("kill -%s %s 2>/dev/null"):format(signal, table.concat(targets, " ")))
+        wait_until(2, function()
+            for _, process in ipairs(processes) do
+                if alive(process.pid) then return false end
+            end
+            return true
+        end)
     end
-    assert(not alive(self.pid), "server process " .. self.pid .. " did not stop")
-    files.remove(self.dir)
+    for _, process in ipairs(processes) do
+        assert(not alive(process.pid), "server process " .. process.pid .. " did not stop")
+        files.remove(process.dir)
+    end
 end
 
-function Server:received()
-    return load_records(self.dir .. "/received.lua")
+function Process:stop()
+    stop_processes({ self })
+end
+
+function Process:young()
+    return socket.gettime() - self.started < REUSE_WITHIN
+end
+
+function servers.stop_all()
+    stop_processes(pool.take_all())
 end
 
 -- Starts `command` (a shell command; its output goes to DIR/log) under
--- `timeout` and waits until ready(server) returns the port.
+-- `timeout` and waits until ready(process) returns true, having set
+-- process.port.
 local function start(dir, command, ready)
     execute(("timeout %d %s >%s 2>&1 </dev/null & echo $! >%s"):format(
         LIFETIME, command, quote(dir .. "/log"), quote(dir .. "/pid")))
-    local server = setmetatable({ host = "127.0.0.1", dir = dir }, Server)
-    server.pid = assert(tonumber(read_file(dir .. "/pid")), "no server pid")
-    local port = wait_until(START_WAIT, function()
-        return ready(server) or not alive(server.pid) and -1
+    local process = setmetatable({ dir = dir, started = socket.gettime() }, Process)
+    process.pid = assert(tonumber(read_file(dir .. "/pid")), "no server pid")
+    local started = wait_until(START_WAIT, function()
+        return ready(process) or not alive(process.pid) and "exited"
     end)
-    if port == nil or port == -1 then
+    if started ~= true then
         local log = read_file(dir .. "/log") or ""
-        server:stop()
-        error(("server did not start (%s): %s\n%s"):format(
-            port and "it exited" or "timed out", command, log))
+        process:stop()
+        error(("server did not start (%s): %s\n%s"):format(started or "timed out", command, log))
     end
-    server.port = port
-    return server
+    return process
 end
 
 local function temporary_directory()
     return files.temporary_directory("smtp_servers")
 end
 
--- A Python server announces its port in DIR/port once it listens.
+-- What the caller holds: a lease on a process from the pool, with the
+-- process's .host, .port, .dir and .pid.
+local Server = {}
+Server.__index = Server
+
+local function lease(class, key, start_process, reuse)
+    local server = pool.acquire(key, start_process, reuse)
+    local process = server.process
+    server.host, server.port, server.dir, server.pid = "127.0.0.1", process.port, process.dir, process.pid
+    return setmetatable(server, class)
+end
+
+-- Hands the process back to the pool; it may be called again.
+function Server:stop()
+    pool.release(self)
+end
+
+-- Records are read only while the server is held: then they are its
+-- holder's.
+local function check_held(server)
+    assert(pool.holds(server), "the server was stopped, or its test ended")
+end
+
+-- The values in the record file DIR/name.lua.
+function Server:records(name)
+    check_held(self)
+    return load_records(self.dir .. "/" .. name .. ".lua")
+end
+
+local Python = setmetatable({}, { __index = Server })
+Python.__index = Python
+
+function Python:received()
+    return self:records("received")
+end
+
+function Python:settle()
+    local settled = wait_until(SETTLE_WAIT, function()
+        local open = 0
+        for _, event in ipairs(self:records("connections")) do
+            open = open + (event == "opened" and 1 or -1)
+        end
+        return open == 0
+    end, 0.005)
+    assert(settled, "a connection to the server is still open")
+    return self
+end
+
+-- Writes DIR/name through a temporary file and a rename, so that the
+-- server never reads half of it.
+local function put(dir, name, text)
+    write_file(dir .. "/" .. name .. ".tmp", text)
+    assert(os.rename(dir .. "/" .. name .. ".tmp", dir .. "/" .. name))
+end
+
+-- A Python server announces "PORT PID" in DIR/port once it listens.
 local function start_python(script, options)
     local dir = temporary_directory()
-    write_file(dir .. "/options.json", json(options or {}))
-    return start(dir, ("%s %s %s"):format(PYTHON, quote(HERE .. script), quote(dir)), function(server)
-        return tonumber(read_file(server.dir .. "/port") or "")
+    put(dir, "options.json", json(options))
+    return start(dir, ("%s %s %s"):format(PYTHON, quote(HERE .. script), quote(dir)), function(process)
+        local port, pid = (read_file(dir .. "/port") or ""):match("^(%d+) (%d+)\n")
+        if not port then return false end
+        process.port, process.server_pid, process.generation = tonumber(port), tonumber(pid), 0
+        return true
+    end)
+end
+
+-- Resets a Python server for new options (SIGHUP, see server_process.py);
+-- false when it is too old, or did not acknowledge.
+local function reset_python(process, options)
+    if not process:young() then return false end
+    put(process.dir, "options.json", json(options))
+    process.generation = process.generation + 1
+    local acknowledged = tostring(process.generation) .. "\n"
+    return execute("kill -HUP " .. process.server_pid) and wait_until(START_WAIT, function()
+        return read_file(process.dir .. "/generation") == acknowledged
+    end, 0.002) ~= nil
+end
+
+-- A server of the Python script `script`, reused only with the same
+-- options unless `any_options`.
+local function python_server(class, script, options, any_options)
+    options = options or {}
+    local key = script .. (any_options and "" or " " .. json(options))
+    return lease(class, key, function()
+        return start_python(script, options)
+    end, function(process)
+        return reset_python(process, options)
     end)
 end
 
 function servers.aiosmtpd(options)
-    return start_python("aiosmtpd_server.py", options)
+    return python_server(Python, "aiosmtpd_server.py", options)
 end
 
-local Scripted = setmetatable({}, { __index = Server })
+local Scripted = setmetatable({}, { __index = Python })
 Scripted.__index = Scripted
 
 function Scripted:transcript()
-    return load_records(self.dir .. "/transcript.lua")
+    return self:records("transcript")
 end
 
 function Scripted:tls_transcript()
-    return load_records(self.dir .. "/tls_transcript.lua")
+    return self:records("tls_transcript")
 end
 
 function servers.scripted(script)
-    return setmetatable(start_python("scripted_server.py", script), Scripted)
+    return python_server(Scripted, "scripted_server.py", script, true)
 end
 
-local Sni = setmetatable({}, { __index = Server })
+local Sni = setmetatable({}, { __index = Python })
 Sni.__index = Sni
 
 -- The server name of each TLS handshake, in order ("" when none was sent).
 function Sni:names()
-    return load_records(self.dir .. "/names.lua")
+    return self:records("names")
 end
 
 function servers.sni(options)
-    return setmetatable(start_python("sni_server.py", options), Sni)
+    return python_server(Sni, "sni_server.py", options)
 end
 
 -- A port nobody listens on now (the system hands out one for a socket bound
@@ -206,6 +330,7 @@ Sink.__index = Sink
 -- X-Rcpt-Args headers, a three-line Received header, the unstuffed message
 -- with LF line ends, and an empty line.
 function Sink:received()
+    check_held(self)
     local transactions = {}
     local names = capture("ls -1rt " .. quote(self.dir .. "/dump"))
     for name in names:gmatch("[^\n]+") do
@@ -244,8 +369,7 @@ end
 -- smtp-sink refuses to run as root without -u, and then writes its dumps as
 -- that user, so the dump directory must be open to it. With dump = false it
 -- writes none: a file per message would fill the disk in a long run.
-function servers.smtp_sink(options)
-    options = options or {}
+local function start_sink(options)
     local dir = temporary_directory()
     local port = free_port()
     local dump = ""
@@ -258,10 +382,26 @@ function servers.smtp_sink(options)
     for i, arg in ipairs(options.args or {}) do args[i] = quote(arg) end
     local command = ("/usr/sbin/smtp-sink %s%s%s 127.0.0.1:%d 100"):format(
         user, dump, table.concat(args, " "), port)
-    return setmetatable(start(dir, command, function()
+    return start(dir, command, function(process)
         local client = socket.connect("127.0.0.1", port)
-        if client then client:close() return port end
-    end), Sink)
+        if not client then return false end
+        client:close()
+        process.port = port
+        return true
+    end)
+end
+
+-- A reused smtp-sink starts with no dumps.
+local function reset_sink(process)
+    return process:young() and alive(process.pid)
+        and execute(("rm -f %s/*"):format(quote(process.dir .. "/dump")))
+end
+
+function servers.smtp_sink(options)
+    options = options or {}
+    return lease(Sink, "smtp_sink " .. json(options), function()
+        return start_sink(options)
+    end, reset_sink)
 end
 
 return servers

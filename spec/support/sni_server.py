@@ -1,28 +1,26 @@
 """A TLS-from-the-first-byte server that records the name each client asks
 for in its handshake (SNI), for the TLS specs (servers.sni in smtp_servers.lua).
 
-Usage: /usr/bin/python3 sni_server.py DIR. Reads {"cert": PEM path, "key":
-PEM path} from DIR/options.json, listens on a free 127.0.0.1 port, writes
-the port to DIR/port once it accepts connections, and appends to
-DIR/names.lua, as a Lua string, the server name of every handshake ("" when
-the client sent none). After the handshake it greets with 220, answers EHLO
-with 250, QUIT with 221 (then closes), and anything else with 502.
+Usage: /usr/bin/python3 sni_server.py DIR (see server_process.py). Reads
+{"cert": PEM path, "key": PEM path} from DIR/options.json (a reset keeps
+them), and records in DIR/names.lua, as a Lua string, the server name of
+every handshake ("" when the client sent none). After the handshake it greets
+with 220, answers EHLO with 250, QUIT with 221 (then closes), and anything
+else with 502.
 """
 
 import asyncio
-import os
 import ssl
 
-from scripted_server import Records, serve
+from server_process import cuttable, serve
 
 
-async def start(options, directory):
-    names = Records(os.path.join(directory, "names.lua"))
+async def start(options, records, connections):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(options["cert"], options["key"])
     # Called during the handshake with None when the client sent no name;
     # returning None lets the handshake go on.
-    context.sni_callback = lambda ssl_object, name, ctx: names.add(name or "")
+    context.sni_callback = lambda ssl_object, name, ctx: records.add("names", name or "")
 
     async def handle(reader, writer):
         try:
@@ -40,10 +38,9 @@ async def start(options, directory):
                 await writer.drain()
         except (ConnectionError, ssl.SSLError):
             pass  # client gone, or a failed handshake
-        finally:
-            writer.close()
 
-    return await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    server = await asyncio.start_server(cuttable(handle, connections), "127.0.0.1", 0, ssl=context)
+    return server, None
 
 
 if __name__ == "__main__":

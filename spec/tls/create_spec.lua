@@ -51,27 +51,14 @@ end
 
 describe("TLS through create()", function()
     local certs
-    local live = {}
 
     setup(function() certs = certificates.create() end)
     teardown(function() if certs then certs:remove() end end)
-    after_each(function()
-        for i = #live, 1, -1 do
-            live[i]:stop()
-            live[i] = nil
-        end
-    end)
-
-    local function start(options)
-        local server = servers.aiosmtpd(options)
-        live[#live + 1] = server
-        return server
-    end
 
     local function tls_server(server_mode, extra)
         local options = { tls = { cert = certs.cert, key = certs.key }, tls_mode = server_mode }
         for key, value in pairs(extra or {}) do options[key] = value end
-        return start(options)
+        return servers.aiosmtpd(options)
     end
 
     -- A function sending MESSAGE to `to` over `server`; `fields` adds to
