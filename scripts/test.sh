@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # The test run behind make test, make spec and make soak: builds the module
-# for each interpreter given and runs the busted specs on it, several
-# interpreters at once, and optionally cargo test and the rock check beside
-# them. Each part writes its own log under build/logs/; the logs are printed
-# whole at the end, in order, then the closing line
+# for each interpreter given and runs the busted specs on it, several runs
+# at once, and optionally cargo test and the rock check beside them. Each
+# part writes its own log under build/logs/; the logs are printed whole at
+# the end, in order, then a summary and the closing line
 #   busted: N passed, N failed
 # The exit status is non-zero when anything failed.
 #
 #   bash scripts/test.sh [--cargo-test] [--rock-check] INTERPRETER...
 #
 #   SPEC=spec/tls    spec file or folder to run (default: spec)
-#   SOAK="lua5.4"    interpreters that run the specs tagged #soak; the
-#                    others leave them out ("all": every one; default: all)
-#   SPEC_JOBS=2      busted runs at once (default: 2, for 2 cores)
+#   SOAK="lua5.4"    interpreters that run the specs tagged #soak, in a busted
+#                    run of their own; the others leave them out. "all"
+#                    (the default): every interpreter runs them with the rest
+#   SPEC_JOBS=3      busted runs at once (default: 3: much of a run waits
+#                    on its servers, so two cores take three)
 #
 # The builds share one cargo target directory (see the Makefile), so they
 # run one after another here, in the foreground; each interpreter's busted
-# run starts in the background once its build is done and a slot is free.
+# runs start in the background once its build is done and a slot is free.
 # The rock check and cargo test come after the builds, while the busted
 # runs go on.
 set -u
@@ -35,41 +37,54 @@ done
 
 SPEC=${SPEC:-spec}
 SOAK=${SOAK:-all}
-SPEC_JOBS=${SPEC_JOBS:-2}
+SPEC_JOBS=${SPEC_JOBS:-3}
 LOGS=build/logs
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*
 started=$(date +%s)
 
-soaks_on() {
-    case " $SOAK " in
-        *" all "* | *" $1 "*) return 0 ;;
-        *) return 1 ;;
-    esac
+# Progress, with the seconds since the start.
+say() { printf -- '-- %3d s  %s\n' $(($(date +%s) - started)) "$*"; }
+
+# A busted run is named LUA (every spec, or all but #soak) or LUA-soak (the
+# #soak specs only).
+runs_of() {
+    if [ "$SOAK" = all ]; then
+        echo "$1"
+    else
+        case " $SOAK " in *" $1 "*) echo "$1-soak" ;; esac
+        echo "$1"
+    fi
 }
 
-# busted_on LUA: one busted run; its output goes to $LOGS/LUA.busted, its
-# exit status to $LOGS/LUA.status and its seconds to $LOGS/LUA.seconds.
-busted_on() {
-    local lua=$1 began tags=()
-    soaks_on "$lua" || tags=(--exclude-tags=soak)
+# busted_run NAME: one busted run; its output goes to $LOGS/NAME.busted,
+# its exit status to $LOGS/NAME.status, its seconds to $LOGS/NAME.seconds.
+busted_run() {
+    local name=$1 lua=${1%-soak} began tags=()
+    if [ "$SOAK" != all ]; then
+        case $name in
+            *-soak) tags=(--tags=soak) ;;
+            *) tags=(--exclude-tags=soak) ;;
+        esac
+    fi
     began=$(date +%s)
     LUA_PATH="build/$lua/?.lua;spec/support/?.lua;;" \
         LUA_CPATH="build/$lua/?.so;;" \
         SPEC_LUA="$lua" \
-        "$lua" /usr/bin/busted -o plainTerminal "${tags[@]}" "$SPEC" >"$LOGS/$lua.busted" 2>&1
-    echo $? >"$LOGS/$lua.status"
-    echo $(($(date +%s) - began)) >"$LOGS/$lua.seconds"
-    echo "-- busted on $lua done in $(cat "$LOGS/$lua.seconds") s"
+        "$lua" /usr/bin/busted -o plainTerminal "${tags[@]}" "$SPEC" >"$LOGS/$name.busted" 2>&1
+    echo $? >"$LOGS/$name.status"
+    echo $(($(date +%s) - began)) >"$LOGS/$name.seconds"
+    say "busted $name done in $(cat "$LOGS/$name.seconds") s"
 }
 
-# Interpreters built and waiting for a busted slot, and the busted runs
-# going (their pids).
+# Runs built and waiting for a slot, the runs going (their pids), and every
+# run's name in order, for the report.
 queued=()
 running=()
+names=()
 
-# Starts queued busted runs while fewer than SPEC_JOBS are going; with
-# --wait, waits for a slot until the queue is empty.
+# Starts queued runs while fewer than SPEC_JOBS are going; with --wait,
+# waits for a slot until the queue is empty.
 start_queued() {
     local still pid
     while [ ${#queued[@]} -gt 0 ]; do
@@ -79,7 +94,8 @@ start_queued() {
         done
         running=("${still[@]}")
         if [ ${#running[@]} -lt "$SPEC_JOBS" ]; then
-            busted_on "${queued[0]}" &
+            say "busted ${queued[0]} started"
+            busted_run "${queued[0]}" &
             running+=($!)
             queued=("${queued[@]:1}")
         elif [ "${1:-}" = --wait ]; then
@@ -90,30 +106,35 @@ start_queued() {
     done
 }
 
+status=0
 for lua in "$@"; do
-    echo "-- building for $lua"
+    say "building for $lua"
     if make --no-print-directory build LUA="$lua" >"$LOGS/$lua.build" 2>&1 &&
         make --no-print-directory build-debug LUA="$lua" >>"$LOGS/$lua.build" 2>&1; then
-        queued+=("$lua")
+        for name in $(runs_of "$lua"); do
+            queued+=("$name")
+            names+=("$name")
+        done
     else
-        echo 1 >"$LOGS/$lua.status"
-        echo "-- the build for $lua failed"
+        say "the build for $lua failed"
+        names+=("$lua")
+        status=1
     fi
     start_queued
 done
 
-status=0
 if $rock_check; then
-    echo "-- rock check"
+    say "rock check"
     make --no-print-directory rock-check >"$LOGS/rock-check" 2>&1 || status=1
     start_queued
 fi
 if $cargo_test; then
-    echo "-- cargo test"
+    say "cargo test"
     cargo test >"$LOGS/cargo-test" 2>&1 || status=1
 fi
 start_queued --wait
 wait
+say "all done"
 
 [ ! -f "$LOGS/cargo-test" ] || { echo "== cargo test"; cat "$LOGS/cargo-test"; }
 [ ! -f "$LOGS/rock-check" ] || { echo "== rock check"; cat "$LOGS/rock-check"; }
@@ -122,29 +143,28 @@ passed=0
 failed=0
 summary=()
 summary_pattern='^([0-9]+) success(es)? / ([0-9]+) failures? / ([0-9]+) errors? / ([0-9]+) pending.*'
-for lua in "$@"; do
-    if [ ! -f "$LOGS/$lua.busted" ]; then
-        echo "== build for $lua"
-        cat "$LOGS/$lua.build"
+for name in "${names[@]}"; do
+    if [ ! -f "$LOGS/$name.busted" ]; then
+        echo "== build for $name"
+        cat "$LOGS/$name.build"
         failed=$((failed + 1))
-        status=1
-        summary+=("$lua: build failed")
+        summary+=("$name: build failed")
         continue
     fi
-    echo "== busted on $lua ($SPEC)"
-    cat "$LOGS/$lua.busted"
-    counts=$(sed -n -E "s#$summary_pattern#\\1 \\3 \\4#p" "$LOGS/$lua.busted" | tail -n 1)
+    echo "== busted $name ($SPEC)"
+    cat "$LOGS/$name.busted"
+    counts=$(sed -n -E "s#$summary_pattern#\\1 \\3 \\4#p" "$LOGS/$name.busted" | tail -n 1)
     if [ -z "$counts" ]; then
         failed=$((failed + 1))
         status=1
-        summary+=("$lua: busted printed no summary")
+        summary+=("$name: busted printed no summary")
         continue
     fi
     read -r ok failures errors <<<"$counts"
     passed=$((passed + ok))
     failed=$((failed + failures + errors))
-    [ "$(cat "$LOGS/$lua.status")" -eq 0 ] || status=1
-    summary+=("$lua: $ok passed, $((failures + errors)) failed in $(cat "$LOGS/$lua.seconds") s")
+    [ "$(cat "$LOGS/$name.status")" -eq 0 ] || status=1
+    summary+=("$name: $ok passed, $((failures + errors)) failed in $(cat "$LOGS/$name.seconds") s")
 done
 
 echo "== summary"
