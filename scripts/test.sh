@@ -19,8 +19,8 @@
 # The builds share one cargo target directory (see the Makefile), so they
 # run one after another here, in the foreground; each interpreter's busted
 # runs start in the background once its build is done and a slot is free.
-# The rock check and cargo test come after the builds, while the busted
-# runs go on.
+# cargo test and the rock check come after the builds, beside each other
+# and the busted runs.
 set -u
 
 cargo_test=false
@@ -123,18 +123,21 @@ for lua in "$@"; do
     start_queued
 done
 
+# cargo test builds in target/debug and the rock check in target/release:
+# they can run at once.
+if $cargo_test; then
+    say "cargo test started"
+    { cargo test >"$LOGS/cargo-test" 2>&1; echo $? >"$LOGS/cargo-test.status"; } &
+fi
 if $rock_check; then
     say "rock check"
     make --no-print-directory rock-check >"$LOGS/rock-check" 2>&1 || status=1
     start_queued
 fi
-if $cargo_test; then
-    say "cargo test"
-    cargo test >"$LOGS/cargo-test" 2>&1 || status=1
-fi
 start_queued --wait
 wait
 say "all done"
+if $cargo_test && [ "$(cat "$LOGS/cargo-test.status")" -ne 0 ]; then status=1; fi
 
 [ ! -f "$LOGS/cargo-test" ] || { echo "== cargo test"; cat "$LOGS/cargo-test"; }
 [ ! -f "$LOGS/rock-check" ] || { echo "== rock check"; cat "$LOGS/rock-check"; }

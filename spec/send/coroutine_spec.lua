@@ -7,6 +7,7 @@
 
 local socket = require("socket")
 local ltn12 = require("ltn12")
+local mail = require("mail")
 local servers = require("smtp_servers")
 local yielding = require("yielding_socket")
 local load_luasocket = require("luasocket_smtp")
@@ -20,11 +21,6 @@ local protect, newtry = socket.protect, socket.newtry
 
 local smtp = require("socket.smtp")
 
--- LuaSocket ends the data with CRLF "." CRLF, and so do we: the server gets
--- the message with a line end added.
-local MESSAGE = "Subject: hello\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line"
-local RECEIVED = MESSAGE .. "\r\n"
-
 -- The socket calls that must each suspend the coroutine (setoption is
 -- called through pcall, so it must not yield).
 local YIELDING_CALLS = { "settimeout", "connect", "send", "receive", "close" }
@@ -35,19 +31,13 @@ local function report(format, ...)
     end
 end
 
--- A function sending MESSAGE to `to` through `module` (ours by default);
--- `fields` adds to or replaces smtp.send's fields.
+-- A function sending mail.MESSAGE to `to` through `module` (ours by
+-- default); `fields` adds to or replaces smtp.send's fields.
 local function sender(server, to, fields, module)
     return function()
-        local mail = {
-            from = "<alice@example.com>",
-            rcpt = { to },
-            source = ltn12.source.string(MESSAGE),
-            server = server.host,
-            port = server.port,
-        }
-        for k, v in pairs(fields or {}) do mail[k] = v end
-        return (module or smtp).send(mail)
+        local t = mail.to(server, fields)
+        t.rcpt = { to }
+        return (module or smtp).send(t)
     end
 end
 
@@ -79,7 +69,7 @@ local function check_overlap(server, run, fields, module, n)
     assert.is_true(all < 4 * one, ("one send %.3f s, %d at once %.3f s"):format(one, n, all))
     local arrived = {}
     for i, transaction in ipairs(server:received()) do
-        assert.are.equal(RECEIVED, transaction.data)
+        assert.are.equal(mail.RECEIVED, transaction.data)
         arrived[i] = transaction.rcpt_tos[1]
     end
     table.sort(arrived)
@@ -103,11 +93,7 @@ describe("smtp.send with a create() whose socket yields", function()
         for _, call in ipairs(YIELDING_CALLS) do
             assert.is_true(stats.yields[call] >= stats.calls[call], call .. " did not yield each time")
         end
-        local received = server:received()
-        assert.are.equal(1, #received)
-        assert.are.equal("alice@example.com", received[1].mail_from)
-        assert.are.same({ "bob@example.com" }, received[1].rcpt_tos)
-        assert.are.equal(RECEIVED, received[1].data)
+        mail.assert_delivered(server)
     end)
 
     it("pumps smtp.message with ltn12.pump.step from a coroutine", function()
@@ -165,17 +151,16 @@ describe("smtp.open with a create() whose socket yields", function()
         local results = yielding.run({ function()
             local session = smtp.open(server.host, server.port, yielding_create(stats))
             local extensions = session:greet("example.org")
-            local mail = session:mail("<alice@example.com>")
+            local from = session:mail("<alice@example.com>")
             local rcpt = session:rcpt("<bob@example.com>")
-            local data = session:data(ltn12.source.string(MESSAGE))
-            session:send({ from = "<carol@example.com>", rcpt = "<dave@example.com>",
-                source = ltn12.source.string(MESSAGE) })
+            local data = session:data(ltn12.source.string(mail.MESSAGE))
+            session:send(mail.to(nil, { from = "<carol@example.com>", rcpt = "<dave@example.com>" }))
             local quit = session:quit()
-            return extensions, mail, rcpt, data, quit, session:close()
+            return extensions, from, rcpt, data, quit, session:close()
         end })
-        local extensions, mail, rcpt, data, quit, closed = unpack(results[1], 1, 6)
+        local extensions, from, rcpt, data, quit, closed = unpack(results[1], 1, 6)
         assert.matches("^250%-aiosmtpd\n", extensions)
-        assert.are.same({ 250, 250, 250, 221, 1 }, { mail, rcpt, data, quit, closed })
+        assert.are.same({ 250, 250, 250, 221, 1 }, { from, rcpt, data, quit, closed })
         for _, call in ipairs(YIELDING_CALLS) do
             assert.is_true(stats.yields[call] >= stats.calls[call], call .. " did not yield each time")
         end
@@ -184,7 +169,7 @@ describe("smtp.open with a create() whose socket yields", function()
         assert.are.equal("example.org", received[1].helo)
         assert.are.same({ "bob@example.com" }, received[1].rcpt_tos)
         assert.are.same({ "dave@example.com" }, received[2].rcpt_tos)
-        assert.are.equal(RECEIVED, received[2].data)
+        assert.are.equal(mail.RECEIVED, received[2].data)
     end)
 end)
 

@@ -10,6 +10,7 @@ local load_luasocket = require("luasocket_smtp")
 local normalizer = require("normalize")
 local run_example = require("example_runner")
 local servers = require("smtp_servers")
+local mail = require("mail")
 
 normalizer.default_mailer(ours._VERSION)
 normalizer.default_mailer(socket._VERSION)
@@ -64,14 +65,12 @@ end
 
 local MESSAGE = "Subject: hi\r\n\r\nfirst\r\n.dot at line start\r\n..two\r\nlast"
 
+-- mail.to's table with MESSAGE, to bob, carol and dave; `fields` adds to it.
 local function mailt(server, fields)
-    local t = {
-        from = "<alice@example.com>",
+    local t = mail.to(server, {
         rcpt = { "<bob@example.com>", "<carol@example.com>", "<dave@example.com>" },
         source = ltn12.source.string(MESSAGE),
-        server = server.host,
-        port = server.port,
-    }
+    })
     for key, value in pairs(fields or {}) do t[key] = value end
     return t
 end

@@ -1,22 +1,10 @@
 -- smtp.send and smtp.open: our own promises, beyond what the like_luasocket
 -- specs compare with LuaSocket.
 
-local ltn12 = require("ltn12")
 local socket = require("socket")
 local smtp = require("socket.smtp")
 local servers = require("smtp_servers")
-
-local function mailt(server, fields)
-    local t = {
-        from = "<alice@example.com>",
-        rcpt = "<bob@example.com>",
-        source = ltn12.source.string("Subject: x\r\n\r\nbody"),
-        server = server and server.host,
-        port = server and server.port,
-    }
-    for key, value in pairs(fields or {}) do t[key] = value end
-    return t
-end
+local mailt = require("mail").to
 
 describe("smtp.send", function()
     local misuse = {

@@ -8,18 +8,7 @@ local socket = require("socket")
 local ours = require("socket.smtp")
 local load_luasocket = require("luasocket_smtp")
 local servers = require("smtp_servers")
-
-local function mailt(server, fields)
-    local t = {
-        from = "<alice@example.com>",
-        rcpt = "<bob@example.com>",
-        source = ltn12.source.string("Subject: x\r\n\r\nbody"),
-        server = server.host,
-        port = server.port,
-    }
-    for key, value in pairs(fields) do t[key] = value end
-    return t
-end
+local mailt = require("mail").to
 
 -- Runs `script(smtp, server)` with a fresh scripted server for each
 -- implementation; returns, per implementation, what the script returned

@@ -2,7 +2,6 @@
 -- own SMTP client.
 
 local socket = require("socket")
-local ltn12 = require("ltn12")
 local ssl = require("ssl")
 local mime = require("mime")
 local servers = require("smtp_servers")
@@ -10,24 +9,14 @@ local certificates = require("certificates")
 local load_luasocket = require("luasocket_smtp")
 local files = require("files")
 local interpreter = require("interpreter")
+local mail = require("mail")
 
--- LuaSocket ends the data with CRLF "." CRLF, so the server gets the message
--- with a line end added.
-local MESSAGE = "Subject: hello\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line"
-local RECEIVED = MESSAGE .. "\r\n"
+local MESSAGE, RECEIVED = mail.MESSAGE, mail.RECEIVED
 
 -- Sends MESSAGE through LuaSocket's smtp.send; `fields` adds to or replaces
--- the defaults. Returns what smtp.send returns.
+-- mail.to's. Returns what smtp.send returns.
 local function send(server, fields)
-    local mail = {
-        from = "<alice@example.com>",
-        rcpt = { "<bob@example.com>" },
-        source = ltn12.source.string(MESSAGE),
-        server = server.host,
-        port = server.port,
-    }
-    for k, v in pairs(fields or {}) do mail[k] = v end
-    return load_luasocket().send(mail)
+    return load_luasocket().send(mail.to(server, fields))
 end
 
 -- Sends MESSAGE after AUTH PLAIN, which smtp.send never picks while the
@@ -38,8 +27,7 @@ local function send_plain(server, user, password)
         local session = smtp.open(server.host, server.port)
         local extensions = session:greet()
         session:plain(user, password)
-        session:send({ from = "<alice@example.com>", rcpt = "<bob@example.com>",
-            source = ltn12.source.string(MESSAGE) })
+        session:send(mail.to())
         session:quit()
         session:close()
         return extensions
@@ -338,8 +326,7 @@ describe("the test servers", function()
             local smtp = load_luasocket()
             smtp.TIMEOUT = 0.2
             local start = socket.gettime()
-            local ok, err = smtp.send({ from = "<alice@example.com>", rcpt = "<bob@example.com>",
-                source = ltn12.source.string(MESSAGE), server = server.host, port = server.port })
+            local ok, err = smtp.send(mail.to(server))
             local elapsed = socket.gettime() - start
             assert.is_nil(ok)
             assert.are.equal("timeout", err)

@@ -6,8 +6,8 @@
 -- TLS of its own.
 
 local socket = require("socket")
-local ltn12 = require("ltn12")
 local ssl = require("ssl")
+local mail = require("mail")
 local servers = require("smtp_servers")
 local certificates = require("certificates")
 local yielding = require("yielding_socket")
@@ -19,8 +19,6 @@ local copas = require("optional_copas").copas
 local smtp = require("socket.smtp")
 local tls_mode = require("socket.smtp.session")(smtp).tls_mode
 
-local MESSAGE = "Subject: hello\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line"
-local RECEIVED = MESSAGE .. "\r\n"
 local UNKNOWN_ISSUER = "certificate verify failed: unknown issuer (not signed by a trusted CA)"
 
 -- The socket calls that must each suspend the coroutine.
@@ -61,31 +59,20 @@ describe("TLS through create()", function()
         return servers.aiosmtpd(options)
     end
 
-    -- A function sending MESSAGE to `to` over `server`; `fields` adds to
-    -- smtp.send's table.
+    -- A function sending mail.MESSAGE to `to` (mail.TO if nil) over
+    -- `server`; `fields` adds to smtp.send's table.
     local function sender(server, to, fields)
         return function()
-            local t = {
-                from = "<alice@example.com>",
-                rcpt = to or "<bob@example.com>",
-                source = ltn12.source.string(MESSAGE),
-                server = server.host,
-                port = server.port,
-            }
-            for key, value in pairs(fields) do t[key] = value end
+            local t = mail.to(server, fields)
+            t.rcpt = to or mail.TO
             return smtp.send(t)
         end
     end
 
-    local function delivered_over_tls(server, n)
-        local received = server:received()
-        assert.are.equal(n or 1, #received)
-        for _, record in ipairs(received) do
-            assert.is_true(record.tls)
-            assert.are.equal("alice@example.com", record.mail_from)
-            assert.are.equal(RECEIVED, record.data)
-        end
-        return received
+    -- Checks that `count` (1 if nil) messages arrived over TLS; recipients
+    -- other than bob are left to the caller.
+    local function delivered_over_tls(server, count, rcpt_tos)
+        return mail.assert_delivered(server, { count = count, tls = true, rcpt_tos = rcpt_tos })
     end
 
     describe("with a socket whose methods yield", function()
@@ -148,7 +135,7 @@ describe("TLS through create()", function()
                 for i = 1, 5 do assert.are.same({ n = 1, 1 }, results[i], "send " .. i) end
                 -- one after the other they would take five times as long
                 assert.is_true(five < 3 * one, ("one send %.3f s, five at once %.3f s"):format(one, five))
-                local received = delivered_over_tls(server, 6)
+                local received = delivered_over_tls(server, 6, false)
                 local arrived = {}
                 for i, record in ipairs(received) do arrived[i] = record.rcpt_tos[1] end
                 table.sort(arrived)
@@ -178,8 +165,7 @@ describe("TLS through create()", function()
                 local ext = session:greet()
                 local code = session:auth("alice", "secret", ext)
                 for i = 1, 2 do
-                    session:send({ from = "<alice@example.com>", rcpt = "<user" .. i .. "@example.com>",
-                        source = ltn12.source.string(MESSAGE) })
+                    session:send(mail.to(nil, { rcpt = "<user" .. i .. "@example.com>" }))
                 end
                 session:quit()
                 return ext, code, session:close()
@@ -188,7 +174,7 @@ describe("TLS through create()", function()
             assert.matches("\n250%-AUTH LOGIN PLAIN\n", ext)
             assert.are.same({ 235, 1 }, { code, closed })
             assert.are.equal(1, stats.calls.close)
-            local received = delivered_over_tls(server, 2)
+            local received = delivered_over_tls(server, 2, false)
             for i = 1, 2 do
                 assert.are.same({ "user" .. i .. "@example.com" }, received[i].rcpt_tos)
                 assert.are.same({ mechanism = "LOGIN", login = "alice" }, received[i].auth)
@@ -211,7 +197,7 @@ describe("TLS through create()", function()
                     end
                     local results = copas_socket.run(functions)
                     for i = 1, 3 do assert.are.same({ n = 1, 1 }, results[i], "thread " .. i) end
-                    delivered_over_tls(server, 3)
+                    delivered_over_tls(server, 3, false)
                 end)
             end
 

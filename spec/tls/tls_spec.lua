@@ -12,12 +12,9 @@ local smtp = require("socket.smtp")
 local servers = require("smtp_servers")
 local certificates = require("certificates")
 local descriptors = require("descriptors")
+local mail = require("mail")
 
 local unpack = table.unpack or unpack
-
-local MESSAGE = "Subject: hello\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line"
--- The data ends with CRLF "." CRLF, so the server gets a line end added.
-local RECEIVED = MESSAGE .. "\r\n"
 
 local UNKNOWN_ISSUER = "certificate verify failed: unknown issuer (not signed by a trusted CA)"
 local WRONG_NAME = 'certificate verify failed: certificate not valid for name "other.example";'
@@ -98,18 +95,10 @@ describe("TLS", function()
         return start("scripted", script)
     end
 
-    -- smtp.send's table for MESSAGE from alice to bob on `path`; `fields`
-    -- adds to it. A field trust = "ca" or "other_ca" stands for cafile =
-    -- that certificate's path.
+    -- mail.to's table on `path`; `fields` adds to it. A field trust = "ca"
+    -- or "other_ca" stands for cafile = that certificate's path.
     local function mailt(server, path, fields)
-        local t = {
-            from = "<alice@example.com>",
-            rcpt = "<bob@example.com>",
-            source = ltn12.source.string(MESSAGE),
-            server = server.host,
-            port = server.port,
-            create = path and path.create,
-        }
+        local t = mail.to(server, { create = path and path.create })
         for key, value in pairs(fields or {}) do t[key] = value end
         if t.trust then t.cafile, t.trust = certs[t.trust], nil end
         return t
@@ -120,16 +109,10 @@ describe("TLS", function()
         return { descriptors.without_leaks(smtp.send, mailt(server, path, fields)) }
     end
 
-    -- Checks that the server accepted MESSAGE from alice to bob once, over
-    -- TLS or not; returns its record.
+    -- Checks that the server accepted mail.MESSAGE from alice to bob once,
+    -- over TLS or not; returns its record.
     local function delivered_once(server, tls)
-        local received = server:received()
-        assert.are.equal(1, #received)
-        assert.are.equal(tls, received[1].tls)
-        assert.are.equal("alice@example.com", received[1].mail_from)
-        assert.are.same({ "bob@example.com" }, received[1].rcpt_tos)
-        assert.are.equal(RECEIVED, received[1].data)
-        return received[1]
+        return mail.assert_delivered(server, { tls = tls })[1]
     end
 
     -- An smtp.open{} session on `server`; `fields` as for mailt.
@@ -307,11 +290,11 @@ describe("TLS", function()
                     local lines = {}
                     assert.are.same({ 1 }, send(server, path, { tls = "starttls", trust = "ca",
                         trace = function(line) lines[#lines + 1] = line end }))
-                    local mail
+                    local first
                     for i, line in ipairs(lines) do
-                        if line == "C: MAIL FROM:<alice@example.com>" then mail = i end
+                        if line == "C: MAIL FROM:<alice@example.com>" then first = i end
                     end
-                    assert.are.same(expected, { unpack(lines, mail, mail + 2) })
+                    assert.are.same(expected, { unpack(lines, first, first + 2) })
                     delivered_once(server, true)
                 end)
             end
@@ -468,7 +451,7 @@ describe("TLS", function()
                     "C: MAIL FROM:<alice@example.com>", "S: 250 2.1.0 Ok",
                     "C: RCPT TO:<bob@example.com>", "S: 250 2.1.5 Ok",
                     "C: DATA", "S: 354 End data with <CR><LF>.<CR><LF>",
-                    "C: <" .. #MESSAGE .. " bytes of data>", "C: .", "S: 250 2.0.0 Ok: queued",
+                    "C: <" .. #mail.MESSAGE .. " bytes of data>", "C: .", "S: 250 2.0.0 Ok: queued",
                     "C: QUIT", "S: 221 2.0.0 Bye",
                 }
                 -- Per mechanism: the traced AUTH lines, and the line the
@@ -523,18 +506,14 @@ describe("TLS", function()
                         assert.not_matches("STARTTLS", ext)
                         assert.are.same({ 235, AUTH_OK }, { session:auth("alice", "secret", ext) })
                         for i = 1, 2 do
-                            session:send({ from = "<alice@example.com>", rcpt = "<user" .. i .. "@example.com>",
-                                source = ltn12.source.string(MESSAGE) })
+                            session:send(mail.to(nil, { rcpt = "<user" .. i .. "@example.com>" }))
                         end
                         assert.are.equal(221, (session:quit()))
                         assert.are.equal(1, session:close())
-                        local received = server:received()
-                        assert.are.equal(2, #received)
+                        local received = mail.assert_delivered(server, { count = 2, tls = true, rcpt_tos = false })
                         for i = 1, 2 do
-                            assert.is_true(received[i].tls)
                             assert.are.equal("client.example", received[i].helo)
                             assert.are.same({ "user" .. i .. "@example.com" }, received[i].rcpt_tos)
-                            assert.are.equal(RECEIVED, received[i].data)
                             assert.are.same({ mechanism = "LOGIN", login = "alice" }, received[i].auth)
                         end
                     end)
