@@ -16,11 +16,11 @@
 #   SPEC_JOBS=3      busted runs at once (default: 3: much of a run waits
 #                    on its servers, so two cores take three)
 #
-# The builds share one cargo target directory (see the Makefile), so the
-# release builds run one after another here, in the foreground, and the
-# debug builds, then cargo test, one after another in the background. An
-# interpreter's busted runs start once both its builds are done and a slot
-# is free. The rock check comes after the release builds.
+# The builds share one cargo target directory (see the Makefile), so they
+# run one after another here, in the foreground; each interpreter's busted
+# runs start in the background once its build is done and a slot is free.
+# The rock check and cargo test come after the builds, while the busted
+# runs go on.
 set -u
 
 cargo_test=false
@@ -107,41 +107,16 @@ start_queued() {
 }
 
 status=0
-# The debug builds (target/debug) go on beside the release builds
-# (target/release): cargo locks each profile's directory on its own. They
-# take the interpreters in the same order, and tell each result through a
-# FIFO; cargo test comes after them.
-mkfifo "$LOGS/debug-builds"
-exec 3<>"$LOGS/debug-builds"
-{
-    for lua in "$@"; do
-        if make --no-print-directory build-debug LUA="$lua" >"$LOGS/$lua.debug-build" 2>&1; then
-            echo ok >&3
-        else
-            echo failed >&3
-        fi
-    done
-    if $cargo_test; then
-        say "cargo test started"
-        cargo test >"$LOGS/cargo-test" 2>&1
-        echo $? >"$LOGS/cargo-test.status"
-        say "cargo test done"
-    fi
-} &
-
 for lua in "$@"; do
     say "building for $lua"
-    make --no-print-directory build LUA="$lua" >"$LOGS/$lua.build" 2>&1
-    release=$?
-    read -r debug <&3
-    if [ "$release" -eq 0 ] && [ "$debug" = ok ]; then
+    if make --no-print-directory build LUA="$lua" >"$LOGS/$lua.build" 2>&1 &&
+        make --no-print-directory build-debug LUA="$lua" >>"$LOGS/$lua.build" 2>&1; then
         for name in $(runs_of "$lua"); do
             queued+=("$name")
             names+=("$name")
         done
     else
         say "the build for $lua failed"
-        cat "$LOGS/$lua.debug-build" >>"$LOGS/$lua.build"
         names+=("$lua")
         status=1
     fi
@@ -151,13 +126,15 @@ done
 if $rock_check; then
     say "rock check"
     make --no-print-directory rock-check >"$LOGS/rock-check" 2>&1 || status=1
-    say "rock check done"
     start_queued
+fi
+if $cargo_test; then
+    say "cargo test"
+    cargo test >"$LOGS/cargo-test" 2>&1 || status=1
 fi
 start_queued --wait
 wait
 say "all done"
-if $cargo_test && [ "$(cat "$LOGS/cargo-test.status")" -ne 0 ]; then status=1; fi
 
 [ ! -f "$LOGS/cargo-test" ] || { echo "== cargo test"; cat "$LOGS/cargo-test"; }
 [ ! -f "$LOGS/rock-check" ] || { echo "== rock check"; cat "$LOGS/rock-check"; }
