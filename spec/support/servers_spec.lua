@@ -285,33 +285,28 @@ describe("the test servers", function()
             assert.are.same({}, server:tls_transcript())
         end)
 
-        it("answers a step with the scripted reply", function()
-            local server = servers.scripted({ steps = { RCPT = { reply = "550 5.1.1 nope" } } })
-            local ok, err = send(server)
-            assert.is_nil(ok)
-            assert.are.equal("550 5.1.1 nope", err)
-        end)
-
-        it("can target the n-th RCPT only", function()
-            local server = servers.scripted({ steps = { RCPT = { rcpt_index = 2, reply = "550 second" } } })
-            local ok, err = send(server, { rcpt = { "<a@example.com>", "<b@example.com>", "<c@example.com>" } })
-            assert.is_nil(ok)
-            assert.are.equal("550 second", err)
-        end)
-
-        it("returns a multi-line reply whole", function()
-            local server = servers.scripted({ steps = { MAIL = { reply = "550-a\n550 b" } } })
-            local ok, err = send(server)
-            assert.is_nil(ok)
-            assert.are.equal("550-a\n550 b", err)
-        end)
-
-        it("answers the LOGIN continuation lines as scripted", function()
-            local server = servers.scripted({ steps = { ["AUTH-PASSWORD"] = { reply = "535 5.7.8 no" } } })
-            local ok, err = send(server, { user = "alice", password = "secret" })
-            assert.is_nil(ok)
-            assert.are.equal("535 5.7.8 no", err)
-        end)
+        -- Each: the script's steps, smtp.send's extra fields, the error
+        -- LuaSocket's smtp.send returns.
+        local REFUSALS = {
+            { "answers a step with the scripted reply",
+              { RCPT = { reply = "550 5.1.1 nope" } }, nil, "550 5.1.1 nope" },
+            { "can target the n-th RCPT only",
+              { RCPT = { rcpt_index = 2, reply = "550 second" } },
+              { rcpt = { "<a@example.com>", "<b@example.com>", "<c@example.com>" } }, "550 second" },
+            { "returns a multi-line reply whole", { MAIL = { reply = "550-a\n550 b" } }, nil, "550-a\n550 b" },
+            { "answers the LOGIN continuation lines as scripted",
+              { ["AUTH-PASSWORD"] = { reply = "535 5.7.8 no" } }, { user = "alice", password = "secret" },
+              "535 5.7.8 no" },
+        }
+        for _, case in ipairs(REFUSALS) do
+            local what, steps, fields, expected = case[1], case[2], case[3], case[4]
+            it(what, function()
+                local server = servers.scripted({ steps = steps })
+                local ok, err = send(server, fields)
+                assert.is_nil(ok)
+                assert.are.equal(expected, err)
+            end)
+        end
 
         it("can close the connection instead of answering", function()
             local server = servers.scripted({ steps = { DATA = { close = true } } })
