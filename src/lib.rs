@@ -5,6 +5,7 @@
 //! `socket.smtp.core` module, wrapped by `lua/socket/smtp.lua`.
 
 pub mod attachment;
+pub mod compose;
 pub mod driver;
 mod lua;
 pub mod message;

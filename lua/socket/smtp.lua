@@ -7,6 +7,7 @@
 local core = require("socket.smtp.core")
 local arguments = require("socket.smtp.arguments")
 local message_source = require("socket.smtp.message_source")
+local body_source = require("socket.smtp.body_source")
 
 local smtp = {
     _VERSION = core.VERSION,
@@ -31,6 +32,14 @@ end
 
 -- A file as an LTN12 source, read and encoded in Rust (see smtp/attach.lua).
 smtp.attach = require("socket.smtp.attach")
+
+-- A message described by what it says, made into the table smtp.message
+-- takes, and its envelope: { from = "<address>", rcpt = { "<address>", ... } }.
+function smtp.compose(composet)
+    local mesgt, envelope = core.compose(composet, tostring(smtp.ZONE), body_source)
+    if not mesgt then error(envelope, 2) end
+    return mesgt, envelope
+end
 
 -- Connects; failures raise, as LuaSocket's socket.try does. Besides
 -- LuaSocket's (server, port, create), takes one table with those fields
@@ -69,8 +78,7 @@ end
 -- Sends one message: 1, or nil, err. Written with plain returns rather
 -- than LuaSocket's protect, so that on Lua 5.1 a create() socket may yield.
 -- The connection is closed either way, as LuaSocket closes it.
-function smtp.send(mailt)
-    arguments.send(mailt, 2)
+local function transmit(mailt)
     local session, err = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
     if not session then return nil, err end
     local ok
@@ -78,6 +86,21 @@ function smtp.send(mailt)
     session:close()
     if not ok then return nil, err end
     return 1
+end
+
+function smtp.send(mailt)
+    arguments.send(mailt, 2)
+    return transmit(mailt)
+end
+
+-- smtp.compose and smtp.send in one call: the composer's fields, and the
+-- connection's fields of smtp.send (server, port, user, password, tls...).
+function smtp.sendmail(mailt)
+    local composet, sendt = arguments.sendmail(mailt, 2)
+    local mesgt, envelope = core.compose(composet, tostring(smtp.ZONE), body_source)
+    if not mesgt then error(envelope, 2) end
+    sendt.from, sendt.rcpt, sendt.source = envelope.from, envelope.rcpt, smtp.message(mesgt)
+    return transmit(sendt)
 end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket

@@ -14,7 +14,7 @@ use std::io::{self, Read};
 
 use super::base64_lines::{Base64Lines, LINE_INPUT};
 use super::quoted_printable::QuotedPrintable;
-use super::{Encoding, StreamEncoder};
+use super::{ChunkSource, Encoding, StreamEncoder};
 use crate::driver::errors::strerror;
 
 /// Bytes read per chunk: 57 KiB, a whole number of base64 lines, so that a
@@ -66,10 +66,34 @@ impl FileSource {
         }
     }
 
+    /// Encodes the first `filled` bytes of the block into the output (8bit
+    /// leaves them where they are); whether there is a chunk to hand out.
+    fn encode(&mut self, filled: usize, last: bool) -> bool {
+        let block = &self.input[..filled];
+        self.output.clear();
+        let encoder: &mut dyn StreamEncoder = match &mut self.encoder {
+            Encoder::EightBit => return !block.is_empty(),
+            Encoder::Base64(encoder) => encoder,
+            Encoder::QuotedPrintable(encoder) => encoder,
+        };
+        encoder.encode(block, &mut self.output);
+        if last {
+            encoder.finish(&mut self.output);
+        }
+        !self.output.is_empty()
+    }
+
+    /// `"<path>: <system message>"`, as Lua's `io.open` words it.
+    fn describe(&self, error: &io::Error) -> String {
+        format!("{}: {}", self.path, system_message(error))
+    }
+}
+
+impl ChunkSource for FileSource {
     /// The next encoded chunk, never empty; `Ok(None)` at the end, and
     /// `Err("<path>: <system message>")` when the file cannot be opened or
     /// read.
-    pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, String> {
+    fn next_chunk(&mut self) -> Result<Option<&[u8]>, String> {
         let filled = loop {
             let file = match &mut self.state {
                 State::Unopened => {
@@ -107,28 +131,6 @@ impl FileSource {
             Encoder::EightBit => &self.input[..filled],
             _ => &self.output,
         }))
-    }
-
-    /// Encodes the first `filled` bytes of the block into the output (8bit
-    /// leaves them where they are); whether there is a chunk to hand out.
-    fn encode(&mut self, filled: usize, last: bool) -> bool {
-        let block = &self.input[..filled];
-        self.output.clear();
-        let encoder: &mut dyn StreamEncoder = match &mut self.encoder {
-            Encoder::EightBit => return !block.is_empty(),
-            Encoder::Base64(encoder) => encoder,
-            Encoder::QuotedPrintable(encoder) => encoder,
-        };
-        encoder.encode(block, &mut self.output);
-        if last {
-            encoder.finish(&mut self.output);
-        }
-        !self.output.is_empty()
-    }
-
-    /// `"<path>: <system message>"`, as Lua's `io.open` words it.
-    fn describe(&self, error: &io::Error) -> String {
-        format!("{}: {}", self.path, system_message(error))
     }
 }
 

@@ -1,12 +1,21 @@
-//! File attachments for `smtp.attach`, in plain Rust: a file read in fixed
-//! blocks and encoded on the way, so that memory stays flat whatever the
-//! file's size.
+//! Attachment bodies in plain Rust, encoded on the way as they are pulled:
+//! files for `smtp.attach` and `smtp.compose` (read in fixed blocks, so
+//! memory stays flat whatever the file's size), and bytes from memory.
 
 pub mod base64_lines;
+pub mod data_source;
 pub mod file_source;
 pub mod quoted_printable;
 
+pub use data_source::DataSource;
 pub use file_source::FileSource;
+
+/// A body the native send path pulls in Rust, chunk by chunk.
+pub trait ChunkSource {
+    /// The next chunk, never empty; `Ok(None)` at the end and after it;
+    /// `Err(message)` when the bytes cannot be had.
+    fn next_chunk(&mut self) -> Result<Option<&[u8]>, String>;
+}
 
 /// How a file's bytes go into the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,8 @@
 //! Lua values and the plain Rust message types.
 
 mod attach;
+mod chunk_source;
+mod compose;
 mod mesgt;
 mod pieces;
 mod session;
@@ -12,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mlua::{Lua, Table, Value};
 
 use crate::message::boundary::new_boundary;
-use crate::message::compose::compose;
+use crate::message::layout::lay_out;
 use crate::protocol::extensions::{choose_auth, Mechanism};
 use mesgt::{read_message, Defaults, ReadError};
 use pieces::MessagePieces;
@@ -28,6 +30,7 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     core.set("VERSION", VERSION)?;
     core.set("message", lua.create_function(message)?)?;
     core.set("attach", lua.create_function(attach::attach)?)?;
+    core.set("compose", lua.create_function(compose::compose)?)?;
     core.set("connect", lua.create_function(session::connect)?)?;
     core.set("session", lua.create_function(session::detached)?)?;
     core.set("auth_mechanism", lua.create_function(auth_mechanism)?)?;
@@ -62,7 +65,7 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
         }
         Err(ReadError::Lua(error)) => return Err(error),
     };
-    let pieces = match compose(root, &mut new_boundary) {
+    let pieces = match lay_out(root, &mut new_boundary) {
         Ok(segments) => MessagePieces::new(segments),
         Err(invalid) => MessagePieces::failed(invalid.to_string()),
     };

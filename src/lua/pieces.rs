@@ -12,7 +12,7 @@
 use mlua::{IntoLuaMulti, MultiValue, UserData, UserDataMethods, Value};
 
 use super::mesgt::LuaBody;
-use crate::message::compose::Segment;
+use crate::message::layout::Segment;
 
 pub struct MessagePieces {
     segments: std::vec::IntoIter<Segment<LuaBody>>,

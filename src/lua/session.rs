@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use mlua::{AnyUserData, Lua, LuaString, MultiValue, Table, UserData, UserDataMethods, Value};
 
-use super::attach::LuaFileSource;
+use super::chunk_source::LuaChunkSource;
 use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
 use crate::driver::deadline::{self, ReplyDeadline};
 use crate::driver::errors::CLOSED;
-use crate::message::compose::Segment;
+use crate::message::layout::Segment;
 use crate::protocol::session::{Failure, Refusal, Session};
 use crate::tls::config::{server_name, Configs, Trust};
 use crate::wire::{Step, Wire};
@@ -32,8 +32,8 @@ pub struct LuaSession {
     replies: ReplyDeadline,
     /// Set by `close`: a closed native session only answers "closed".
     closed: bool,
-    /// The `smtp.attach` source whose bytes [`LuaSession::pump`] is sending.
-    file: Option<AnyUserData>,
+    /// The module's own source whose bytes [`LuaSession::pump`] is sending.
+    reader: Option<AnyUserData>,
 }
 
 /// `core.connect(host, port, timeout)`: a native session, or nil, message.
@@ -65,7 +65,7 @@ impl LuaSession {
             connection,
             replies: ReplyDeadline::new(timeout),
             closed: false,
-            file: None,
+            reader: None,
         }
     }
 
@@ -122,8 +122,9 @@ impl LuaSession {
     }
 
     /// Sends a message made by `smtp.message` as the body, pulling its
-    /// pieces here rather than through its Lua source. `files` maps
-    /// `smtp.attach` sources to their readers, which are pulled here too.
+    /// pieces here rather than through its Lua source. `readers` maps the
+    /// module's own sources (`smtp.attach`'s, `smtp.compose`'s attachments)
+    /// to their [`LuaChunkSource`]s, which are pulled here too.
     /// Returns `true` once every piece is in (the driver then ends the
     /// body), `"source", f` for a script's body source that Lua must drain
     /// before calling again, `"write", bytes` on the create path when the
@@ -132,7 +133,7 @@ impl LuaSession {
         &mut self,
         lua: &Lua,
         pieces: &mut MessagePieces,
-        files: &Table,
+        readers: &Table,
     ) -> mlua::Result<MultiValue> {
         pieces.set_draining(false);
         loop {
@@ -143,16 +144,16 @@ impl LuaSession {
                     Err(message) => return values(lua, (Value::Nil, message)),
                 }
             }
-            // A file under way stays in `self.file` only while it has more.
-            if let Some(reader) = self.file.take() {
-                let mut file = reader.borrow_mut::<LuaFileSource>()?;
-                match file.0.next_chunk() {
+            // A reader under way stays in `self.reader` only while it has more.
+            if let Some(reader) = self.reader.take() {
+                let mut chunks = reader.borrow_mut::<LuaChunkSource>()?;
+                match chunks.0.next_chunk() {
                     Ok(Some(chunk)) => self.wire.session.body(chunk),
                     Ok(None) => continue,
                     Err(message) => return values(lua, (Value::Nil, message)),
                 };
-                drop(file);
-                self.file = Some(reader);
+                drop(chunks);
+                self.reader = Some(reader);
                 continue;
             }
             match pieces.next_piece() {
@@ -161,9 +162,9 @@ impl LuaSession {
                     self.wire.session.body(&text.as_bytes())
                 }
                 Ok(Some(Segment::Leaf(LuaBody::Source(source)))) => {
-                    match files.raw_get::<Value>(&source)? {
-                        Value::UserData(reader) if reader.is::<LuaFileSource>() => {
-                            self.file = Some(reader);
+                    match readers.raw_get::<Value>(&source)? {
+                        Value::UserData(reader) if reader.is::<LuaChunkSource>() => {
+                            self.reader = Some(reader);
                             false
                         }
                         _ => {
@@ -345,9 +346,9 @@ impl UserData for LuaSession {
         });
         methods.add_method_mut(
             "pump",
-            |lua, this, (pieces, files): (AnyUserData, Table)| {
+            |lua, this, (pieces, readers): (AnyUserData, Table)| {
                 let mut pieces = pieces.borrow_mut::<MessagePieces>()?;
-                this.pump(lua, &mut pieces, &files)
+                this.pump(lua, &mut pieces, &readers)
             },
         );
         methods.add_method_mut("end_body", |_, this, ()| {
@@ -356,7 +357,7 @@ impl UserData for LuaSession {
         });
         methods.add_method_mut("close", |_, this, ()| {
             this.connection = None;
-            this.file = None;
+            this.reader = None;
             this.closed = true;
             Ok(())
         });

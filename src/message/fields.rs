@@ -49,6 +49,13 @@ impl HeaderFields {
         }
     }
 
+    /// The `(name, value)` pairs, in the order they were set.
+    pub fn fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.fields
+            .iter()
+            .map(|(name, value)| (name.as_slice(), value.as_slice()))
+    }
+
     pub fn remove(&mut self, name: &[u8]) {
         self.fields.retain(|(known, _)| known != name);
     }

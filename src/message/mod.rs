@@ -3,9 +3,9 @@
 
 pub mod boundary;
 pub mod canonic;
-pub mod compose;
 pub mod date;
 pub mod field_order;
 pub mod field_syntax;
 pub mod fields;
+pub mod layout;
 pub mod tree;

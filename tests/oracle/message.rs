@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
-use luasmtp::message::compose::{compose, Segment};
 use luasmtp::message::field_syntax::InvalidField;
 use luasmtp::message::fields::{lowercase_names, HeaderFields};
+use luasmtp::message::layout::{lay_out, Segment};
 use luasmtp::message::tree::{Body, Multipart, Part};
 use luasmtp::protocol::dot_stuff::DotStuffer;
 
@@ -70,7 +70,7 @@ pub fn check_compose(root: &PartSpec) {
         }
     });
     let mut generated = Vec::new();
-    let composed = compose(tree(root), &mut || {
+    let composed = lay_out(tree(root), &mut || {
         let boundary = format!("b{}{}", generated.len(), "z".repeat(longest_z + 1));
         generated.push(boundary.clone());
         boundary

@@ -101,6 +101,30 @@ function arguments.send(mailt, level)
     connection(mailt, level)
 end
 
+-- The fields of smtp.sendmail{} that are smtp.send's rather than
+-- smtp.compose's.
+local SENDING = { "server", "port", "create", "user", "password", "domain", "tls", "cafile",
+    "servername", "verify", "auth", "trace" }
+
+-- smtp.sendmail{...}: splits the table into smtp.compose's table and
+-- smtp.send's, checking the latter's fields.
+function arguments.sendmail(mailt, level)
+    level = level + 1
+    if type(mailt) ~= "table" then
+        error("bad argument #1 to 'sendmail' (table expected, got " .. type(mailt) .. ")", level)
+    end
+    local composet, sendt = {}, {}
+    for key, value in pairs(mailt) do composet[key] = value end
+    for _, key in ipairs(SENDING) do
+        sendt[key], composet[key] = mailt[key], nil
+    end
+    field(sendt, "user", "text", true, level)
+    field(sendt, "password", "text", true, level)
+    field(sendt, "domain", "text", true, level)
+    connection(sendt, level)
+    return composet, sendt
+end
+
 -- smtp.attach{...}: the file's path and its encoding.
 function arguments.attach(options, level)
     level = level + 1

@@ -12,10 +12,5 @@ return function(options)
     arguments.attach(options, 2)
     local reader, problem = core.attach(options.path, options.encoding or "base64")
     if not reader then error(problem, 2) end
-    -- A real function, as scripts and smtp.message expect of a source;
-    -- the native send path finds the reader through natives.files and
-    -- pulls it without calling the function.
-    local function source() return reader:pull() end
-    natives.files[source] = reader
-    return source
+    return natives.source(reader)
 end

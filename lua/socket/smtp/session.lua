@@ -153,12 +153,12 @@ return function(settings)
     end
 
     -- A message made by smtp.message: its pieces are pulled in Rust, and so
-    -- are smtp.attach's files inside it; only a script's own body sources
-    -- are called from here.
+    -- are the module's own attachments inside it; only a script's own body
+    -- sources are called from here.
     local function pump_message(self, pieces)
-        local protocol, files = self.protocol, natives.files
+        local protocol, readers = self.protocol, natives.readers
         while true do
-            local step, value = protocol:pump(pieces, files)
+            local step, value = protocol:pump(pieces, readers)
             if step == WRITE then
                 local sent, err = self.sock:send(value)
                 if not sent then return nil, err end

@@ -24,7 +24,7 @@ pub enum Segment<B> {
 /// The segments of `root`, taking a fresh boundary from `new_boundary` for
 /// each multipart; or the first field, in the order written, that cannot
 /// be written safely.
-pub fn compose<B>(
+pub fn lay_out<B>(
     root: Part<B>,
     new_boundary: &mut dyn FnMut() -> String,
 ) -> Result<Vec<Segment<B>>, InvalidField> {
@@ -131,7 +131,7 @@ mod tests {
             next += 1;
             format!("B{}", next - 1)
         };
-        let segments = compose(root, &mut boundaries).unwrap();
+        let segments = lay_out(root, &mut boundaries).unwrap();
         let count = segments.len();
         let text = segments
             .into_iter()
@@ -292,7 +292,7 @@ mod tests {
                 epilogue: None,
             }),
         };
-        let failed = compose(root, &mut || "B".to_string()).unwrap_err();
+        let failed = lay_out(root, &mut || "B".to_string()).unwrap_err();
         assert_eq!(failed, InvalidField::Value(b"content-id".to_vec()));
     }
 
@@ -306,7 +306,7 @@ mod tests {
                 epilogue: None,
             }),
         };
-        let failed = compose(root, &mut || "B".to_string()).unwrap_err();
+        let failed = lay_out(root, &mut || "B".to_string()).unwrap_err();
         assert_eq!(failed, InvalidField::Value(b"content-type".to_vec()));
     }
 }
