@@ -6,12 +6,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use luasmtp_fuzz::oracle::data::PIECES;
-use luasmtp_fuzz::oracle::message::check_compose;
+use luasmtp_fuzz::oracle::message::check_layout;
 use luasmtp_fuzz::PartInput;
 
 /// Deep enough for nested multiparts, shallow enough for the stack.
 const DEPTH: usize = 8;
 
 fuzz_target!(|root: PartInput| {
-    check_compose(&root.spec(PIECES, DEPTH));
+    check_layout(&root.spec(PIECES, DEPTH));
 });

@@ -63,11 +63,16 @@ fn with_parameters(value: &str, parameters: Vec<Vec<String>>) -> Vec<String> {
     tokens
 }
 
-/// `"name"` when the name can be written as it is on one line.
+/// `"name"` when the name can be written as it is on one line. Only
+/// characters that no reader's parameter splitting trips over (a `;` in
+/// quotes splits some) are left plain.
 fn plain(file_name: &str) -> Option<String> {
     let fits = 1 + "filename=\"\"".len() + file_name.len() <= MAX_LINE;
-    let simple = !needs_encoding(file_name) && !file_name.contains(['"', '\\']);
-    (fits && simple && !file_name.is_empty()).then(|| format!("\"{file_name}\""))
+    let simple = file_name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b" !#$&'()+,-.=@[]^_`{}~".contains(&b));
+    let readable = !needs_encoding(file_name);
+    (fits && simple && readable && !file_name.is_empty()).then(|| format!("\"{file_name}\""))
 }
 
 /// RFC 2231 parameters: one `filename*=` when it fits a line, else

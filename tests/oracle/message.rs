@@ -60,7 +60,7 @@ pub enum BodySpec {
 /// Composes `root`; if that fails, the field named must be one a reference
 /// reading of the field syntax refuses, and if it succeeds there must be
 /// none. What arrives has its header blocks checked by `check_part`.
-pub fn check_compose(root: &PartSpec) {
+pub fn check_layout(root: &PartSpec) {
     // Boundaries hold a run of "z" longer than any in the tree, so no
     // line of a body, preamble or field can pass for one.
     let mut longest_z = 0;

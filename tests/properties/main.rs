@@ -5,8 +5,9 @@
 #[path = "../oracle/mod.rs"]
 mod oracle;
 
-mod compose;
+mod composer;
 mod dot_stuff;
 mod ehlo;
 mod generators;
+mod layout;
 mod reply;

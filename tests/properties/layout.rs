@@ -7,7 +7,7 @@ use proptest::sample::select;
 
 use crate::generators::text;
 use crate::oracle::data::PIECES;
-use crate::oracle::message::{check_compose, BodySpec, PartSpec, NAMES};
+use crate::oracle::message::{check_layout, BodySpec, PartSpec, NAMES};
 
 /// Mostly names that can be written, now and then any bytes.
 fn name() -> impl Strategy<Value = Vec<u8>> {
@@ -60,6 +60,6 @@ proptest! {
 
     #[test]
     fn header_blocks_hold_exactly_the_given_fields(root in part()) {
-        check_compose(&root);
+        check_layout(&root);
     }
 }
