@@ -59,6 +59,8 @@ local NOT_RUNNABLE = "not-runnable"
 -- Files the examples name, made in each block's directory.
 local FIXTURES = {
     ["report.pdf"] = "%PDF-1.4\n% a stand-in for the examples\n" .. ("0123456789abcdef\0\255"):rep(20) .. "\n%%EOF\n",
+    ["relatório final.pdf"] = "%PDF-1.4\n% a stand-in with a UTF-8 name\n%%EOF\n",
+    ["logo.png"] = "\137PNG\r\n\26\n a stand-in for the examples",
 }
 
 -- What the servers offer: PIPELINING, so the pipelined envelope runs; every
@@ -261,6 +263,29 @@ local function session_proxy(session, server, mode, auth)
     })
 end
 
+-- A relative path, made the block's directory's.
+local function in_block_dir(path)
+    if type(path) == "string" and not path:match("^/") then return state.dir .. "/" .. path end
+    return path
+end
+
+-- smtp.compose's fields with the attachments' relative paths made the
+-- block's.
+local function with_paths(fields)
+    if type(fields) ~= "table" or type(fields.attachments) ~= "table" then return fields end
+    local routed = copy(fields)
+    routed.attachments = {}
+    for i, attachment in ipairs(fields.attachments) do
+        routed.attachments[i] = copy(attachment)
+        routed.attachments[i].path = in_block_dir(attachment.path)
+    end
+    return routed
+end
+
+-- smtp.sendmail's fields that are smtp.send's, not smtp.compose's.
+local CONNECTION = { server = true, port = true, create = true, user = true, password = true, domain = true,
+    tls = true, cafile = true, servername = true, verify = true, auth = true, trace = true }
+
 -- The module as the blocks see it.
 local function module_for_examples()
     local layer = {}
@@ -288,6 +313,28 @@ local function module_for_examples()
         return session_proxy(session, server, mode, fields.auth)
     end
 
+    -- The envelope and the snippets come from composing the same fields:
+    -- the composer writes the same bytes each time for them.
+    function layer.sendmail(fields)
+        local routed, server, mode = route(with_paths(fields))
+        local composet = {}
+        for name, value in pairs(routed) do
+            if not CONNECTION[name] then composet[name] = value end
+        end
+        local mesgt, envelope = smtp.compose(composet)
+        local entry = { from = envelope.from, rcpt = envelope.rcpt, server = server, tls = mode ~= "none",
+            snippets = snippets_of(mesgt) }
+        state.attempts[#state.attempts + 1] = entry
+        if fields.user ~= nil then expect_login(server, fields.auth) end
+        local r, e = smtp.sendmail(routed)
+        entry.sent_by_send, entry.result, entry.err = true, r, e
+        return r, e
+    end
+
+    function layer.compose(fields)
+        return smtp.compose(with_paths(fields))
+    end
+
     function layer.message(mesgt)
         local snippets = snippets_of(mesgt)
         local source = smtp.message(mesgt)
@@ -297,9 +344,9 @@ local function module_for_examples()
 
     function layer.attach(options)
         local routed = options
-        if type(options) == "table" and type(options.path) == "string" and not options.path:match("^/") then
+        if type(options) == "table" then
             routed = copy(options)
-            routed.path = state.dir .. "/" .. options.path
+            routed.path = in_block_dir(options.path)
         end
         local source = smtp.attach(routed)
         local content = files.read(routed.path)
