@@ -7,8 +7,9 @@
 --   and the registry where a warm-up left them, and every object they made
 --   is collected.
 -- * A 1 GiB body, from a source function, a body source inside
---   smtp.message, and an smtp.attach file, moves the peak RSS by a few MB
---   at most: nothing buffers the message.
+--   smtp.message, an smtp.attach file, and a file and a source attached by
+--   smtp.compose, moves the peak RSS by a few MB at most: nothing buffers
+--   the message.
 --
 -- Not all 100,000 sends are smtp.send: a connection each takes about
 -- 0.3 ms and leaves a port in TIME_WAIT, so 100,000 would take over 30 s
@@ -172,7 +173,7 @@ describe("memory #soak", function()
 
             assert.are.equal(0, memory.entries(warm_up_objects), "objects of the warm-up still reachable")
             assert.are.equal(0, memory.entries(natives.messages), "natives.messages holds sources")
-            assert.are.equal(0, memory.entries(natives.files), "natives.files holds sources")
+            assert.are.equal(0, memory.entries(natives.readers), "natives.readers holds sources")
             assert.are.equal(before.registry, after.registry, "registry entries")
             assert.is_true(after.heap - before.heap < HEAP_GROWTH,
                 ("Lua heap grew from %.0f to %.0f bytes"):format(before.heap, after.heap))
@@ -216,6 +217,16 @@ describe("memory #soak", function()
                     { body = "the next part is big\r\n" },
                     { headers = { ["content-transfer-encoding"] = "base64" },
                       body = smtp.attach{ path = big_file() } } } }
+            end },
+            { name = "a file attached by smtp.compose", source = function()
+                return smtp.message((smtp.compose{ from = "sender@example.com", to = "a@example.com",
+                    subject = "big ✓", text = "the attachment is big", html = "<p>big</p>",
+                    attachments = { { path = big_file(), filename = "grande é.bin" } } }))
+            end },
+            { name = "a source attached by smtp.compose", source = function(samples)
+                return smtp.message((smtp.compose{ from = "sender@example.com", to = "a@example.com",
+                    subject = "big ✓", text = "the attachment is big",
+                    attachments = { { source = big_source(samples), filename = "grande é.bin" } } }))
             end },
         }
 
