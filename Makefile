@@ -18,7 +18,9 @@
 # make bench          bench/run.sh: against smtp-sink on loopback, ours beside
 #                     LuaSocket, smtplib and smtp-source: messages/s (one
 #                     connection each, one session), a 1 GiB attachment,
-#                     instruction counts; one Markdown report
+#                     instruction counts; composing and sending a message
+#                     beside nodemailer, lettre and Python's email; one
+#                     Markdown report
 # make rock-check     luarocks make into temporary trees (see scripts/rock-check.sh)
 # make fuzz           scripts/fuzz.sh: each cargo-fuzz target in fuzz/ for
 #                     FUZZ_SECONDS (default 60), built with nightly; one
@@ -90,7 +92,21 @@ demo: deps
 	$(MAKE) build LUA=$(LUA)
 	sh demo/send_example.sh $(LUA) $(BUILD)
 
-bench: deps
+# The compose row's peers. nodemailer: from npm into bench/node/node_modules
+# (npm ci rewrites its .package-lock.json), with Debian's nodejs and npm
+# when node or npm is missing.
+BENCH_NODEMAILER := bench/node/node_modules/.package-lock.json
+$(BENCH_NODEMAILER): bench/node/package.json bench/node/package-lock.json
+	{ command -v node && command -v npm; } >/dev/null 2>&1 || sh scripts/install-deps.sh nodejs npm
+	cd bench/node && npm ci --no-audit --no-fund
+
+# lettre: bench/lettre is a Cargo project of its own (not a dependency of
+# the module), built in its own target directory.
+BENCH_LETTRE := build/bench-lettre/release/compose-rate-lettre
+$(BENCH_LETTRE): bench/lettre/Cargo.toml bench/lettre/Cargo.lock bench/lettre/src/main.rs
+	cargo build --release --locked --manifest-path bench/lettre/Cargo.toml --target-dir build/bench-lettre
+
+bench: deps $(BENCH_NODEMAILER) $(BENCH_LETTRE)
 	$(MAKE) build LUA=$(LUA)
 	sh bench/run.sh $(LUA)
 

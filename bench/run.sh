@@ -1,8 +1,9 @@
 #!/bin/sh
 # Benchmark (not a test): ours (socket.smtp from build/<lua>/) against
-# LuaSocket's socket.smtp, Python's smtplib and Postfix's smtp-source, all
-# sending to Postfix's smtp-sink on loopback in one run. Prints one Markdown
-# report on stdout (progress goes to stderr):
+# LuaSocket's socket.smtp, Python's smtplib and Postfix's smtp-source (and,
+# composing a message, nodemailer, lettre and Python's email), all sending
+# to Postfix's smtp-sink on loopback in one run. Prints one Markdown report
+# on stdout (progress goes to stderr):
 #
 #   1. messages/s, one connection per message (smtp.send), 1000-byte
 #      message to 2 recipients;
@@ -12,10 +13,14 @@
 #   4. the same file through smtp.attach (ours only), and smtp-sink's own
 #      ceiling: as many base64 lines written from memory by Python;
 #   5. instruction counts (callgrind, whole client process);
-#   6. the targets, met or not.
+#   6. messages/s composing and sending the message of bench/compose (UTF-8
+#      headers, text and HTML, a 100 KB attachment from memory), one
+#      connection each: ours (smtp.compose), nodemailer, lettre, Python;
+#   7. the targets, met or not.
 #
-#   sh bench/run.sh [lua5.4]      from the project root, after
-#                                 make build LUA=lua5.4 (make bench does both)
+#   sh bench/run.sh [lua5.4]      from the project root, after make build
+#                                 LUA=lua5.4 and make bench's nodemailer and
+#                                 lettre (make bench does it all)
 #
 # Settings, from the environment:
 #   BENCH_RUNS=5                 runs of each messages/s client (the median is shown)
@@ -27,16 +32,23 @@
 #   BENCH_CALLGRIND_MESSAGES=200    messages for the per-message counts
 #   BENCH_PROFILE_DIR=           keep the callgrind.out files there
 #                                (for callgrind_annotate)
+#   BENCH_PARTS="messages attachment compose"  the parts that run: 1 and 2,
+#                                3 and 4, 6 (with their rows of 5 and 7)
 # A quick run:
 #   BENCH_RUNS=1 BENCH_SECONDS=0.5 BENCH_FILE_RUNS=1 BENCH_FILE_BYTES=20000000 \
 #   BENCH_CALLGRIND_BYTES=2000000 BENCH_CALLGRIND_MESSAGES=20 sh bench/run.sh
+# The compose row alone, quickly:
+#   BENCH_PARTS=compose BENCH_RUNS=1 BENCH_SECONDS=0.5 BENCH_CALLGRIND_MESSAGES=20 \
+#   sh bench/run.sh
 # Everything on one CPU (smtp-sink and every client inherit the affinity):
 #   taskset -c 0 sh bench/run.sh
 #
 # Needs smtp-sink and smtp-source (Debian's postfix), python3, LuaSocket,
-# valgrind and the interpreter: make deps installs them. Clients run
-# interleaved, so drift in machine load hits all alike. A client that fails
-# gets its error in the report instead of a figure, and is not run again.
+# valgrind and the interpreter: make deps installs them; and node with
+# bench/node/node_modules and build/bench-lettre/: make bench makes them.
+# Clients run interleaved, so drift in machine load hits all alike. A client
+# that fails gets its error in the report instead of a figure, and is not
+# run again.
 # The files (the 1 GiB one too) go to a directory from mktemp -d (TMPDIR),
 # removed at exit, with smtp-sink stopped, however the script ends.
 
@@ -49,11 +61,17 @@ CALLGRIND=${BENCH_CALLGRIND:-1}
 CG_BYTES=${BENCH_CALLGRIND_BYTES:-33554432}
 CG_MESSAGES=${BENCH_CALLGRIND_MESSAGES:-200}
 PROFILE_DIR=${BENCH_PROFILE_DIR:-}
+PARTS=${BENCH_PARTS:-messages attachment compose}
 MAX_COUNT=10000000      # messages/s runs end on BUDGET; this only bounds them
 BACKLOG=4096            # smtp-sink's listen backlog (Linux caps it at somaxconn)
 BUILD=build/$LUA
 SINK=/usr/sbin/smtp-sink
 SOURCE=/usr/sbin/smtp-source
+LETTRE=build/bench-lettre/release/compose-rate-lettre
+COMPOSE_DIR=bench/compose   # the message of part 6: fields, text.txt, body.html
+# Part 6's messages sent before each client's clock starts: nodemailer's
+# first ones take several times as long as the rest (lazy loading, the JIT).
+COMPOSE_WARMUP=10
 # Debian's python3 rather than a pyenv one first on PATH, when there is one.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -104,6 +122,8 @@ trap 'exit 1' HUP INT TERM   # so that the EXIT trap runs on these too
 STARTED=$(date +%s)
 LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say() { echo "$*" >&2; }
+# Whether part $1 (messages, attachment or compose) is in BENCH_PARTS.
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # --- the sink -------------------------------------------------------------------
 # A free port: bound to port 0 and released, so a race is possible but rare.
@@ -163,6 +183,18 @@ smtp_source() { # timed|plain COUNT [-d]
 # LuaSocket's: rate ours|luasocket COUNT SECONDS [reuse], attach ours|luasocket FILE chain|attach
 rate() { "$1" bench/send_rate.lua "$PORT" "$MESSAGE" "$2" "$3" ${4:+"$4"}; }
 attach() { "$1" bench/attachment.lua "$PORT" "$2" "$3"; }
+# Part 6's clients: compose ours|nodemailer|lettre|python WARMUP COUNT SECONDS
+compose() {
+    who=$1
+    shift
+    set -- "$PORT" "$COMPOSE_DIR" "$ATTACHMENT" "$@"
+    case $who in
+        ours)       ours bench/compose_rate.lua "$@" ;;
+        nodemailer) node bench/node/compose_rate.mjs "$@" ;;
+        lettre)     wrap "$LETTRE" "$@" ;;
+        python)     "$PY" bench/compose_rate.py send "$@" ;;
+    esac
+}
 client() {
     case $1 in
         conn-ours)       rate ours "$MAX_COUNT" "$BUDGET" ;;
@@ -177,6 +209,10 @@ client() {
         chain-luasocket) attach luasocket "$FILE" chain ;;
         attach-ours)     attach ours "$FILE" attach ;;
         raw-writes)      "$PY" bench/send_rate.py raw "$PORT" "$FILE_BYTES" ;;
+        compose-ours)       compose ours "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
+        compose-nodemailer) compose nodemailer "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
+        compose-lettre)     compose lettre "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
+        compose-python)     compose python "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
         # Under callgrind (part 5): N messages, or the smaller file.
         cg-chain-ours)      attach ours "$CG_FILE" chain ;;
         cg-chain-luasocket) attach luasocket "$CG_FILE" chain ;;
@@ -187,6 +223,8 @@ client() {
         cg-reuse-ours)      rate ours "$CG_MESSAGES" 1e9 reuse ;;
         cg-reuse-luasocket) rate luasocket "$CG_MESSAGES" 1e9 reuse ;;
         cg-reuse-source)    smtp_source plain "$CG_MESSAGES" -d ;;
+        cg-compose-ours)    compose ours 0 "$CG_MESSAGES" 1e9 ;;
+        cg-compose-lettre)  compose lettre 0 "$CG_MESSAGES" 1e9 ;;
         *) echo "no client $1" >&2; return 2 ;;
     esac
 }
@@ -227,29 +265,47 @@ count_for_budget() { # FIRST_COUNT [-d]
 # --- 1 and 2: messages per second ------------------------------------------------
 CONN_CLIENTS="conn-ours conn-luasocket conn-smtplib conn-source"
 REUSE_CLIENTS="reuse-ours reuse-luasocket reuse-smtplib reuse-source"
-CONN_COUNT=$(count_for_budget 200)
-REUSE_COUNT=$(count_for_budget 1000 -d)
-say "smtp-source counts for about $BUDGET s: $CONN_COUNT (-s 1), $REUSE_COUNT (-d -s 1)"
-run=1
-while [ "$run" -le "$RUNS" ]; do
-    say "messages/s, run $run of $RUNS"
-    for c in $CONN_CLIENTS $REUSE_CLIENTS; do measure "$c"; done
-    run=$((run + 1))
-done
+if part messages; then
+    CONN_COUNT=$(count_for_budget 200)
+    REUSE_COUNT=$(count_for_budget 1000 -d)
+    say "smtp-source counts for about $BUDGET s: $CONN_COUNT (-s 1), $REUSE_COUNT (-d -s 1)"
+    run=1
+    while [ "$run" -le "$RUNS" ]; do
+        say "messages/s, run $run of $RUNS"
+        for c in $CONN_CLIENTS $REUSE_CLIENTS; do measure "$c"; done
+        run=$((run + 1))
+    done
+fi
 
 # --- 3 and 4: the attachment ---------------------------------------------------------
 FILE=$TMP/file.bin
-say "writing $FILE_BYTES random bytes to $FILE"
-head -c "$FILE_BYTES" /dev/urandom >"$FILE" || exit 1
 # raw-writes: what smtp-sink can take, the same base64 lines from memory.
 FILE_CLIENTS="chain-ours chain-luasocket attach-ours raw-writes"
-run=1
-while [ "$run" -le "$FILE_RUNS" ]; do
-    say "attachment, run $run of $FILE_RUNS"
-    for c in $FILE_CLIENTS; do measure "$c"; done
-    run=$((run + 1))
-done
-rm -f "$FILE"
+if part attachment; then
+    say "writing $FILE_BYTES random bytes to $FILE"
+    head -c "$FILE_BYTES" /dev/urandom >"$FILE" || exit 1
+    run=1
+    while [ "$run" -le "$FILE_RUNS" ]; do
+        say "attachment, run $run of $FILE_RUNS"
+        for c in $FILE_CLIENTS; do measure "$c"; done
+        run=$((run + 1))
+    done
+    rm -f "$FILE"
+fi
+
+# --- 6: compose and send ---------------------------------------------------------------
+# The attachment's bytes, made once: every client reads them into memory.
+ATTACHMENT=$TMP/attachment.bin
+COMPOSE_CLIENTS="compose-ours compose-nodemailer compose-lettre compose-python"
+if part compose; then
+    "$PY" bench/compose_rate.py attachment "$COMPOSE_DIR" "$ATTACHMENT" || exit 1
+    run=1
+    while [ "$run" -le "$RUNS" ]; do
+        say "compose + send, run $run of $RUNS"
+        for c in $COMPOSE_CLIENTS; do measure "$c"; done
+        run=$((run + 1))
+    done
+fi
 
 # --- 5: instruction counts -------------------------------------------------------------
 # One run of each under callgrind: instructions executed in user space by
@@ -257,11 +313,14 @@ rm -f "$FILE"
 # kernel's work in the syscalls is not counted). $TMP/$c.ir holds the
 # count, or "error: ...", or "unavailable".
 CG_FILE=$TMP/small.bin
-CG_CLIENTS="cg-chain-ours cg-chain-luasocket cg-attach-ours cg-conn-ours cg-conn-luasocket
-cg-conn-source cg-reuse-ours cg-reuse-luasocket cg-reuse-source"
+CG_CLIENTS=
+part attachment && CG_CLIENTS="cg-chain-ours cg-chain-luasocket cg-attach-ours"
+part messages && CG_CLIENTS="$CG_CLIENTS cg-conn-ours cg-conn-luasocket cg-conn-source
+cg-reuse-ours cg-reuse-luasocket cg-reuse-source"
+part compose && CG_CLIENTS="$CG_CLIENTS cg-compose-ours cg-compose-lettre"
 if [ "$CALLGRIND" != 0 ]; then
     say "instruction counts (callgrind)"
-    head -c "$CG_BYTES" /dev/urandom >"$CG_FILE" || exit 1
+    if part attachment; then head -c "$CG_BYTES" /dev/urandom >"$CG_FILE" || exit 1; fi
     [ -n "$PROFILE_DIR" ] && { mkdir -p "$PROFILE_DIR" || exit 1; }
     for c in $CG_CLIENTS; do
         CG_OUT=/dev/null
@@ -323,19 +382,34 @@ why() {
     fi
 }
 
-# | name | messages/s | range | ratio to LuaSocket | ratio to smtp-source | CPU | sink CPU |
-rate_row() { # ID NAME LUASOCKET_ID SOURCE_ID
-    r=$(stat "$1" rate)
-    [ -n "$r" ] || { echo "| $2 | $(why "$1") | | | | | |"; return; }
-    awk -v name="$2" -v r="$r" -v range="$(range "$1" rate %.0f)" \
-        -v l="$(stat "$3" rate)" -v s="$(stat "$4" rate)" \
-        -v cpu="$(stat "$1" cpu)" -v sink="$(stat "$1" sink)" '
+# | name | messages/s | range | ratio to each REF_ID | CPU | sink CPU |
+rate_row() { # ID NAME REF_ID...
+    id=$1 name=$2
+    shift 2
+    r=$(stat "$id" rate)
+    if [ -z "$r" ]; then
+        printf '| %s | %s | |' "$name" "$(why "$id")"
+        for ref; do printf ' |'; done
+        echo ' | |'
+        return
+    fi
+    # The references' medians, "-" for one without runs.
+    refs=
+    for ref; do
+        x=$(stat "$ref" rate)
+        refs="$refs ${x:--}"
+    done
+    awk -v name="$name" -v r="$r" -v range="$(range "$id" rate %.0f)" -v refs="$refs" \
+        -v cpu="$(stat "$id" cpu)" -v sink="$(stat "$id" sink)" '
         function ratio(x) {
-            if (x == "") return "n/a"
+            if (x == "-") return "n/a"
             return (r / x >= 1) ? sprintf("%.2f", r / x) : sprintf("%.3g", r / x)
         }
-        BEGIN { printf "| %s | %.1f | %s | %s | %s | %.0f%% | %.0f%% |\n",
-            name, r, range, ratio(l), ratio(s), cpu, sink }'
+        BEGIN {
+            printf "| %s | %.1f | %s", name, r, range
+            n = split(refs, ref, " ")
+            for (i = 1; i <= n; i++) printf " | %s", ratio(ref[i])
+            printf " | %.0f%% | %.0f%% |\n", cpu, sink }'
 }
 
 # | name | MB/s | range | seconds | peak RSS | MB/s ratio | RSS difference | CPU | sink CPU |
@@ -407,49 +481,53 @@ echo "- The whole run took $minutes minutes; load average (1, 5, 15 min) at its 
     "$LOAD_START, at its end $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo
 
-echo "### 1. Messages per second, one connection per message"
-echo
-echo "$MESSAGE_BYTES-byte message, 2 recipients, connect/EHLO/MAIL/RCPT/DATA/QUIT for each;" \
-    "median of $RUNS runs of $BUDGET s per client, interleaved"
-echo
-echo "| client | messages/s | runs: min-max | ratio to LuaSocket | ratio to smtp-source | client CPU | smtp-sink CPU |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-rate_row conn-ours "ours ($(impl conn-ours luasmtp)), smtp.send" conn-luasocket conn-source
-rate_row conn-luasocket "$(impl conn-luasocket LuaSocket) smtp.send" conn-luasocket conn-source
-rate_row conn-smtplib "$(impl conn-smtplib "Python smtplib"), new SMTP object each" conn-luasocket conn-source
-rate_row conn-source "smtp-source -s 1" conn-luasocket conn-source
-echo
+if part messages; then
+    echo "### 1. Messages per second, one connection per message"
+    echo
+    echo "$MESSAGE_BYTES-byte message, 2 recipients, connect/EHLO/MAIL/RCPT/DATA/QUIT for each;" \
+        "median of $RUNS runs of $BUDGET s per client, interleaved"
+    echo
+    echo "| client | messages/s | runs: min-max | ratio to LuaSocket | ratio to smtp-source | client CPU | smtp-sink CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    rate_row conn-ours "ours ($(impl conn-ours luasmtp)), smtp.send" conn-luasocket conn-source
+    rate_row conn-luasocket "$(impl conn-luasocket LuaSocket) smtp.send" conn-luasocket conn-source
+    rate_row conn-smtplib "$(impl conn-smtplib "Python smtplib"), new SMTP object each" conn-luasocket conn-source
+    rate_row conn-source "smtp-source -s 1" conn-luasocket conn-source
+    echo
 
-echo "### 2. Messages per second, one session reused"
-echo
-echo "The same message; one connection: smtp.open, greet, send{...} again and again, quit, close" \
-    "(smtplib: one SMTP object, sendmail again and again; smtp-source -d);" \
-    "median of $RUNS runs of $BUDGET s per client, interleaved with part 1"
-echo
-echo "| client | messages/s | runs: min-max | ratio to LuaSocket | ratio to smtp-source | client CPU | smtp-sink CPU |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-rate_row reuse-ours "ours ($(impl reuse-ours luasmtp)), smtp.open + s:send" reuse-luasocket reuse-source
-rate_row reuse-luasocket "$(impl reuse-luasocket LuaSocket) smtp.open + s:send" reuse-luasocket reuse-source
-rate_row reuse-smtplib "$(impl reuse-smtplib "Python smtplib"), one SMTP object" reuse-luasocket reuse-source
-rate_row reuse-source "smtp-source -d -s 1" reuse-luasocket reuse-source
-echo
+    echo "### 2. Messages per second, one session reused"
+    echo
+    echo "The same message; one connection: smtp.open, greet, send{...} again and again, quit, close" \
+        "(smtplib: one SMTP object, sendmail again and again; smtp-source -d);" \
+        "median of $RUNS runs of $BUDGET s per client, interleaved with part 1"
+    echo
+    echo "| client | messages/s | runs: min-max | ratio to LuaSocket | ratio to smtp-source | client CPU | smtp-sink CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    rate_row reuse-ours "ours ($(impl reuse-ours luasmtp)), smtp.open + s:send" reuse-luasocket reuse-source
+    rate_row reuse-luasocket "$(impl reuse-luasocket LuaSocket) smtp.open + s:send" reuse-luasocket reuse-source
+    rate_row reuse-smtplib "$(impl reuse-smtplib "Python smtplib"), one SMTP object" reuse-luasocket reuse-source
+    rate_row reuse-source "smtp-source -d -s 1" reuse-luasocket reuse-source
+    echo
+fi
 
-echo "### 3 and 4. A $FILE_BYTES-byte file as a base64 attachment, one smtp.send"
-echo
-echo "Random bytes, read from the page cache; MB/s = file bytes / wall seconds of building and" \
-    "sending the message (MB = 10^6 bytes); peak RSS = VmHWM of the Lua process at the end;" \
-    "median of $FILE_RUNS runs, interleaved"
-echo
-echo "| client | MB/s of file input | runs: min-max | seconds | peak RSS (MB) | MB/s ratio to LuaSocket | RSS minus LuaSocket's (MB) | client CPU | smtp-sink CPU |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-file_row chain-ours "ours ($(impl chain-ours luasmtp)), ltn12 chain"
-file_row chain-luasocket "$(impl chain-luasocket LuaSocket), ltn12 chain"
-file_row attach-ours "ours, smtp.attach{ path, encoding = \"base64\" }"
-file_row raw-writes "smtp-sink's ceiling: the same base64 lines from memory (Python, 1 MiB writes)"
-echo
-echo "The ltn12 chain: \`ltn12.source.chain(ltn12.source.file(io.open(path, \"rb\")),"
-echo "ltn12.filter.chain(mime.encode(\"base64\"), mime.wrap()))\` as the part body."
-echo
+if part attachment; then
+    echo "### 3 and 4. A $FILE_BYTES-byte file as a base64 attachment, one smtp.send"
+    echo
+    echo "Random bytes, read from the page cache; MB/s = file bytes / wall seconds of building and" \
+        "sending the message (MB = 10^6 bytes); peak RSS = VmHWM of the Lua process at the end;" \
+        "median of $FILE_RUNS runs, interleaved"
+    echo
+    echo "| client | MB/s of file input | runs: min-max | seconds | peak RSS (MB) | MB/s ratio to LuaSocket | RSS minus LuaSocket's (MB) | client CPU | smtp-sink CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    file_row chain-ours "ours ($(impl chain-ours luasmtp)), ltn12 chain"
+    file_row chain-luasocket "$(impl chain-luasocket LuaSocket), ltn12 chain"
+    file_row attach-ours "ours, smtp.attach{ path, encoding = \"base64\" }"
+    file_row raw-writes "smtp-sink's ceiling: the same base64 lines from memory (Python, 1 MiB writes)"
+    echo
+    echo "The ltn12 chain: \`ltn12.source.chain(ltn12.source.file(io.open(path, \"rb\")),"
+    echo "ltn12.filter.chain(mime.encode(\"base64\"), mime.wrap()))\` as the part body."
+    echo
+fi
 
 if [ "$CALLGRIND" != 0 ]; then
     echo "### 5. Instructions (callgrind)"
@@ -460,18 +538,51 @@ if [ "$CALLGRIND" != 0 ]; then
     echo
     echo "| workload | ours | LuaSocket | LuaSocket / ours | other |"
     echo "|---|---:|---:|---:|---:|"
-    echo "| $CG_BYTES-byte file, ltn12 chain, per file byte |" \
-        "$(ir_cell cg-chain-ours "$CG_BYTES") | $(ir_cell cg-chain-luasocket "$CG_BYTES") |" \
-        "$(ir_ratio cg-chain-luasocket cg-chain-ours) |" \
-        "smtp.attach: $(ir_cell cg-attach-ours "$CG_BYTES") |"
-    echo "| $CG_MESSAGES messages, one connection each, per message |" \
-        "$(ir_cell cg-conn-ours "$CG_MESSAGES") | $(ir_cell cg-conn-luasocket "$CG_MESSAGES") |" \
-        "$(ir_ratio cg-conn-luasocket cg-conn-ours) |" \
-        "smtp-source -s 1: $(ir_cell cg-conn-source "$CG_MESSAGES") |"
-    echo "| $CG_MESSAGES messages, one session, per message |" \
-        "$(ir_cell cg-reuse-ours "$CG_MESSAGES") | $(ir_cell cg-reuse-luasocket "$CG_MESSAGES") |" \
-        "$(ir_ratio cg-reuse-luasocket cg-reuse-ours) |" \
-        "smtp-source -d: $(ir_cell cg-reuse-source "$CG_MESSAGES") |"
+    if part attachment; then
+        echo "| $CG_BYTES-byte file, ltn12 chain, per file byte |" \
+            "$(ir_cell cg-chain-ours "$CG_BYTES") | $(ir_cell cg-chain-luasocket "$CG_BYTES") |" \
+            "$(ir_ratio cg-chain-luasocket cg-chain-ours) |" \
+            "smtp.attach: $(ir_cell cg-attach-ours "$CG_BYTES") |"
+    fi
+    if part messages; then
+        echo "| $CG_MESSAGES messages, one connection each, per message |" \
+            "$(ir_cell cg-conn-ours "$CG_MESSAGES") | $(ir_cell cg-conn-luasocket "$CG_MESSAGES") |" \
+            "$(ir_ratio cg-conn-luasocket cg-conn-ours) |" \
+            "smtp-source -s 1: $(ir_cell cg-conn-source "$CG_MESSAGES") |"
+        echo "| $CG_MESSAGES messages, one session, per message |" \
+            "$(ir_cell cg-reuse-ours "$CG_MESSAGES") | $(ir_cell cg-reuse-luasocket "$CG_MESSAGES") |" \
+            "$(ir_ratio cg-reuse-luasocket cg-reuse-ours) |" \
+            "smtp-source -d: $(ir_cell cg-reuse-source "$CG_MESSAGES") |"
+    fi
+    # LuaSocket has no compose: lettre (a native binary) stands beside ours.
+    if part compose; then
+        echo "| $CG_MESSAGES messages, compose + send (part 6), one connection each, per message |" \
+            "$(ir_cell cg-compose-ours "$CG_MESSAGES") | n/a | n/a |" \
+            "lettre: $(ir_cell cg-compose-lettre "$CG_MESSAGES") |"
+    fi
+    echo
+fi
+
+if part compose; then
+    lettre_version=$(awk '$0 == "name = \"lettre\"" { getline; gsub(/"/, "", $3); print $3; exit }' \
+        bench/lettre/Cargo.lock)
+    echo "### 6. Compose + send, 100 KB attachment: messages/s"
+    echo
+    echo "The message of $COMPOSE_DIR: UTF-8 subject and display names, a" \
+        "$(wc -c <"$COMPOSE_DIR/text.txt")-byte text and a $(wc -c <"$COMPOSE_DIR/body.html")-byte HTML" \
+        "body (UTF-8) as alternatives, a $(wc -c <"$ATTACHMENT")-byte attachment of fixed" \
+        "pseudo-random bytes given from memory with a non-ASCII file name; composed afresh (each" \
+        "library with its own encodings) and sent on a new connection for each message; the" \
+        "envelope from the From and To fields; each run after $COMPOSE_WARMUP messages neither" \
+        "timed nor counted; median of $RUNS runs of $BUDGET s per client, interleaved"
+    echo
+    echo "| client | messages/s | runs: min-max | ratio to nodemailer | ratio to lettre | ratio to Python | client CPU | smtp-sink CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    compose_row() { rate_row "$1" "$2" compose-nodemailer compose-lettre compose-python; }
+    compose_row compose-ours "ours ($(impl compose-ours luasmtp)), smtp.compose + smtp.send"
+    compose_row compose-nodemailer "$(impl compose-nodemailer nodemailer), sendMail, pool = false"
+    compose_row compose-lettre "lettre ${lettre_version:-?}, Message::builder + SmtpTransport (sync, no pool)"
+    compose_row compose-python "$(impl compose-python Python) (EmailMessage, send_message on a new SMTP object)"
     echo
 fi
 
@@ -480,6 +591,7 @@ co=$(stat conn-ours rate) cl=$(stat conn-luasocket rate) cs=$(stat conn-source r
 ro=$(stat reuse-ours rate) rl=$(stat reuse-luasocket rate) rs=$(stat reuse-source rate)
 fo=$(stat chain-ours mbps) fl=$(stat chain-luasocket mbps) fa=$(stat attach-ours mbps)
 mo=$(stat chain-ours rss) ml=$(stat chain-luasocket rss) ma=$(stat attach-ours rss)
+xo=$(stat compose-ours rate) xn=$(stat compose-nodemailer rate) xl=$(stat compose-lettre rate)
 fmt() { awk -v f="$1" -v x="$2" 'BEGIN { printf f, x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 attach_missing=
@@ -490,29 +602,39 @@ echo "### Targets"
 echo
 echo "| target | figure | |"
 echo "|---|---|---|"
-target "one connection per message: ours >= smtp-source" \
-    "$(fmt %.1f "$co") against $(fmt %.1f "$cs") messages/s: $(ratio "$co" "$cs")x" "a >= b" "$co" "$cs"
-target "one session: ours >= 1.5 x smtp-source -d" \
-    "$(fmt %.1f "$ro") against $(fmt %.1f "$rs") messages/s: $(ratio "$ro" "$rs")x" "a >= 1.5 * b" "$ro" "$rs"
-target "one connection per message: ours >= 100 x LuaSocket" \
-    "$(ratio "$co" "$cl")x ($(fmt %.1f "$co") against $(fmt %.1f "$cl") messages/s)" "a >= 100 * b" "$co" "$cl"
-target "one session: ours >= 100 x LuaSocket" \
-    "$(ratio "$ro" "$rl")x ($(fmt %.1f "$ro") against $(fmt %.1f "$rl") messages/s)" "a >= 100 * b" "$ro" "$rl"
-target "attachment, ltn12 chain: ours MB/s >= LuaSocket's" \
-    "$(fmt %.1f "$fo") against $(fmt %.1f "$fl") MB/s: $(ratio "$fo" "$fl")x" "a >= b" "$fo" "$fl"
-target "attachment, ltn12 chain: ours peak RSS <= LuaSocket's + 2 MB" \
-    "$(fmt %.1f "$mo") against $(fmt %.1f "$ml") MB: $(awk -v a="$mo" -v b="$ml" 'BEGIN { printf "%+.1f", a - b }') MB" \
-    "a <= b + 2" "$mo" "$ml"
-ceiling=$(stat raw-writes mbps)
-# The note is built apart: a quote inside "${ceiling:+...}" is literal to
-# dash but opens a string to bash --posix and to shellcheck.
-ceiling_note=""
-if [ -n "$ceiling" ]; then
-    ceiling_note=" (smtp-sink's ceiling: $(fmt %.1f "$ceiling") MB/s)"
+if part messages; then
+    target "one connection per message: ours >= smtp-source" \
+        "$(fmt %.1f "$co") against $(fmt %.1f "$cs") messages/s: $(ratio "$co" "$cs")x" "a >= b" "$co" "$cs"
+    target "one session: ours >= 1.5 x smtp-source -d" \
+        "$(fmt %.1f "$ro") against $(fmt %.1f "$rs") messages/s: $(ratio "$ro" "$rs")x" "a >= 1.5 * b" "$ro" "$rs"
+    target "one connection per message: ours >= 100 x LuaSocket" \
+        "$(ratio "$co" "$cl")x ($(fmt %.1f "$co") against $(fmt %.1f "$cl") messages/s)" "a >= 100 * b" "$co" "$cl"
+    target "one session: ours >= 100 x LuaSocket" \
+        "$(ratio "$ro" "$rl")x ($(fmt %.1f "$ro") against $(fmt %.1f "$rl") messages/s)" "a >= 100 * b" "$ro" "$rl"
 fi
-target "smtp.attach >= 1000 MB/s of file input" \
-    "$(fmt %.1f "$fa") MB/s$ceiling_note" \
-    "a >= b" "$fa" 1000 "$attach_missing"
-target "smtp.attach peak RSS < 16 MB" \
-    "$(fmt %.1f "$ma") MB" "a < b" "$ma" 16 "$attach_missing"
+if part attachment; then
+    target "attachment, ltn12 chain: ours MB/s >= LuaSocket's" \
+        "$(fmt %.1f "$fo") against $(fmt %.1f "$fl") MB/s: $(ratio "$fo" "$fl")x" "a >= b" "$fo" "$fl"
+    target "attachment, ltn12 chain: ours peak RSS <= LuaSocket's + 2 MB" \
+        "$(fmt %.1f "$mo") against $(fmt %.1f "$ml") MB: $(awk -v a="$mo" -v b="$ml" 'BEGIN { printf "%+.1f", a - b }') MB" \
+        "a <= b + 2" "$mo" "$ml"
+    ceiling=$(stat raw-writes mbps)
+    # The note is built apart: a quote inside "${ceiling:+...}" is literal to
+    # dash but opens a string to bash --posix and to shellcheck.
+    ceiling_note=""
+    if [ -n "$ceiling" ]; then
+        ceiling_note=" (smtp-sink's ceiling: $(fmt %.1f "$ceiling") MB/s)"
+    fi
+    target "smtp.attach >= 1000 MB/s of file input" \
+        "$(fmt %.1f "$fa") MB/s$ceiling_note" \
+        "a >= b" "$fa" 1000 "$attach_missing"
+    target "smtp.attach peak RSS < 16 MB" \
+        "$(fmt %.1f "$ma") MB" "a < b" "$ma" 16 "$attach_missing"
+fi
+if part compose; then
+    target "compose + send: ours >= 3 x nodemailer" \
+        "$(fmt %.1f "$xo") against $(fmt %.1f "$xn") messages/s: $(ratio "$xo" "$xn")x" "a >= 3 * b" "$xo" "$xn"
+    target "compose + send: ours >= 1.0 x lettre" \
+        "$(fmt %.1f "$xo") against $(fmt %.1f "$xl") messages/s: $(ratio "$xo" "$xl")x" "a >= b" "$xo" "$xl"
+fi
 exit 0

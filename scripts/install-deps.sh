@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages the build, the specs, the demo, the
 # benchmarks and make lint use, when any is missing: apt-get as root, else
-# through sudo.
+# through sudo. Given package names, those instead (make bench: nodejs and
+# npm, which only its nodemailer client needs).
 set -eu
 
 packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
 liblua5.3-dev liblua5.4-dev libluajit-5.1-dev lua-busted lua-socket lua-copas
 luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec valgrind
 lua-check shellcheck"
+[ "$#" -eq 0 ] || packages="$*"
 
 missing=""
 for package in $packages; do
