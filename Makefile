@@ -93,11 +93,9 @@ demo: deps
 	sh demo/send_example.sh $(LUA) $(BUILD)
 
 # The compose row's peers. nodemailer: from npm into bench/node/node_modules
-# (npm ci rewrites its .package-lock.json), with Debian's nodejs and npm
-# when node or npm is missing.
+# (npm ci rewrites its .package-lock.json); make deps installs node and npm.
 BENCH_NODEMAILER := bench/node/node_modules/.package-lock.json
 $(BENCH_NODEMAILER): bench/node/package.json bench/node/package-lock.json
-	{ command -v node && command -v npm; } >/dev/null 2>&1 || sh scripts/install-deps.sh nodejs npm
 	cd bench/node && npm ci --no-audit --no-fund
 
 # lettre: bench/lettre is a Cargo project of its own (not a dependency of
@@ -106,7 +104,9 @@ BENCH_LETTRE := build/bench-lettre/release/compose-rate-lettre
 $(BENCH_LETTRE): bench/lettre/Cargo.toml bench/lettre/Cargo.lock bench/lettre/src/main.rs
 	cargo build --release --locked --manifest-path bench/lettre/Cargo.toml --target-dir build/bench-lettre
 
-bench: deps $(BENCH_NODEMAILER) $(BENCH_LETTRE)
+# Prerequisites in order: deps first, for node and npm.
+bench: deps
+	$(MAKE) $(BENCH_NODEMAILER) $(BENCH_LETTRE)
 	$(MAKE) build LUA=$(LUA)
 	sh bench/run.sh $(LUA)
 

@@ -1,15 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages the build, the specs, the demo, the
 # benchmarks and make lint use, when any is missing: apt-get as root, else
-# through sudo. Given package names, those instead (make bench: nodejs and
-# npm, which only its nodemailer client needs).
+# through sudo; then mailparser for the specs, from npm, when it is missing
+# or was installed from another spec/support/node/package-lock.json.
 set -eu
 
 packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
 liblua5.3-dev liblua5.4-dev libluajit-5.1-dev lua-busted lua-socket lua-copas
 luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec valgrind
 lua-check shellcheck"
-[ "$#" -eq 0 ] || packages="$*"
 
 missing=""
 for package in $packages; do
@@ -20,6 +19,12 @@ for package in $packages; do
     esac
 done
 
+# Node.js and npm run spec/support/parse_mail.js: Debian's, unless some are
+# on PATH already (NodeSource's nodejs, for one, brings its own npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
+
 if [ -n "$missing" ]; then
     echo "installing:$missing"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -28,6 +33,16 @@ if [ -n "$missing" ]; then
     $sudo apt-get update -qq
     # shellcheck disable=SC2086 # $missing is a list of words, split on purpose
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# mailparser at the versions the lock pins, into spec/support/node/node_modules.
+# A copy of the lock there marks the install done: npm ci (which empties
+# node_modules first) runs again only when the lock changed.
+node_project="$(dirname "$0")/../spec/support/node"
+if ! cmp -s "$node_project/package-lock.json" "$node_project/node_modules/.installed-lock.json"; then
+    echo "installing mailparser into spec/support/node/node_modules"
+    npm ci --prefix "$node_project" --no-audit --no-fund
+    cp "$node_project/package-lock.json" "$node_project/node_modules/.installed-lock.json"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
