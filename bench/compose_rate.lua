@@ -12,7 +12,7 @@
 -- connection per message, to 127.0.0.1:PORT. Prints
 --   impl=... messages=N seconds=S cpu=C
 -- like bench/send_rate.lua. The first failure (nil, err, or an error
--- raised; or no smtp.compose) goes to stderr, with exit status 1.
+-- raised) goes to stderr, with exit status 1.
 -- Lua 5.1-5.4 and LuaJIT.
 
 local smtp = require("socket.smtp")
@@ -24,10 +24,6 @@ local warmup, max_count, seconds = tonumber(arg[4]), tonumber(arg[5]), tonumber(
 if not (port and dir and attachment and warmup and max_count and seconds) then
     io.stderr:write("usage: ", arg[0], " PORT FIXTURE_DIR ATTACHMENT WARMUP MAX_COUNT SECONDS\n")
     os.exit(2)
-end
-if smtp.compose == nil then
-    io.stderr:write("smtp.compose is missing from this build\n")
-    os.exit(1)
 end
 
 local function read(path)

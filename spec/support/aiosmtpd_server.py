@@ -6,7 +6,8 @@ DIR/received.lua. A reset keeps the options.
 
 Options: auth (AUTH LOGIN and PLAIN for alice/secret; without TLS it is
 usable on the plain connection, with TLS only once the connection is TLS),
-delay (seconds to wait before answering EHLO, MAIL, RCPT and DATA),
+data_size_limit (the largest message in bytes, aiosmtpd's default 32 MiB
+when not given), delay (seconds to wait before answering EHLO, MAIL, RCPT and DATA),
 reject_rcpt (an address whose RCPT is refused with 550), silent (accept
 connections, never send anything), tls ({"cert": PEM path, "key": PEM path},
 the server's certificate, leaf or leaf plus chain, and key) with tls_mode:
@@ -139,6 +140,8 @@ async def start(options, records, connections):
     if "tls_mode" in options and not tls:
         raise ValueError("tls_mode needs tls = {cert =, key =}")
     arguments = {}
+    if "data_size_limit" in options:
+        arguments.update(data_size_limit=options["data_size_limit"])
     if options.get("auth"):
         # With TLS, AUTH only once the connection is TLS.
         arguments.update(authenticator=authenticate, auth_require_tls=bool(tls))

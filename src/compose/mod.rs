@@ -26,7 +26,7 @@ use crate::message::field_syntax::check_field;
 use crate::message::fields::HeaderFields;
 use crate::message::tree::{Body, Multipart, Part};
 use mailbox::{write_list, Mailbox};
-use transfer::{data_encoding, encode_text, TransferEncoding};
+use transfer::{encode_text, TransferEncoding};
 
 /// A message as the script describes it, its text already UTF-8.
 #[derive(Debug)]
@@ -298,13 +298,10 @@ fn text_part<S>(content: Content<S>, subtype: &str) -> Part<Leaf<S>> {
 }
 
 fn attachment_part<S>(attachment: Attachment<S>) -> Part<Leaf<S>> {
-    let (encoding, leaf) = match attachment.body {
-        AttachmentBody::Path(path) => (TransferEncoding::Base64, Leaf::File(path)),
-        AttachmentBody::Data(data) => match data_encoding(&data) {
-            TransferEncoding::SevenBit => (TransferEncoding::SevenBit, Leaf::Encoded(data)),
-            _ => (TransferEncoding::Base64, Leaf::Data(data)),
-        },
-        AttachmentBody::Source(source) => (TransferEncoding::Base64, Leaf::StreamedBytes(source)),
+    let leaf = match attachment.body {
+        AttachmentBody::Path(path) => Leaf::File(path),
+        AttachmentBody::Data(data) => Leaf::Data(data),
+        AttachmentBody::Source(source) => Leaf::StreamedBytes(source),
     };
     let disposition = if attachment.content_id.is_some() {
         "inline"
@@ -321,7 +318,7 @@ fn attachment_part<S>(attachment: Attachment<S>) -> Part<Leaf<S>> {
     let mut fields = vec![
         ("content-type", content_type),
         ("content-disposition", disposition),
-        ("content-transfer-encoding", encoding.name().to_string()),
+        ("content-transfer-encoding", TransferEncoding::Base64.name().to_string()),
     ];
     if let Some(id) = attachment.content_id {
         fields.push(("content-id", format!("<{id}>")));
@@ -330,8 +327,17 @@ fn attachment_part<S>(attachment: Attachment<S>) -> Part<Leaf<S>> {
 }
 
 /// A multipart of `subtype` (with its parameters); `smtp.message` adds the
-/// boundary.
-fn multipart<S>(subtype: &str, parts: Vec<Part<Leaf<S>>>) -> Part<Leaf<S>> {
+/// boundary. An empty body in it becomes one line end: readers differ on a
+/// part with nothing between its header and the boundary (mailparser reads
+/// a line end there, Python's email nothing), and agree on an empty line.
+fn multipart<S>(subtype: &str, mut parts: Vec<Part<Leaf<S>>>) -> Part<Leaf<S>> {
+    for part in &mut parts {
+        if let Body::Leaf(Leaf::Encoded(body)) = &mut part.body {
+            if body.is_empty() {
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
     let mut headers = HeaderFields::default();
     headers.set(b"content-type", format!("multipart/{subtype}").into_bytes());
     Part {

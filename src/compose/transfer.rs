@@ -2,10 +2,11 @@
 //! of bodies given whole.
 //!
 //! Text (UTF-8, line ends made CRLF) goes as it is (`7bit`) when it is
-//! ASCII in lines of at most 998 bytes, else quoted-printable. Attachment
-//! bytes go as they are only when they would arrive unchanged (ASCII
-//! without NUL, CRLF line ends, short lines), else base64. Streamed bodies
-//! cannot be looked at first: text takes quoted-printable and bytes base64.
+//! ASCII in lines of at most 998 bytes, else quoted-printable; a streamed
+//! text cannot be looked at first, and takes quoted-printable. Attachments
+//! always take base64: it is the one encoding that every reader decodes
+//! back to exactly the bytes given (readers differ on the line ends of a
+//! `7bit` part).
 
 use crate::attachment::quoted_printable::QuotedPrintable;
 use crate::attachment::StreamEncoder;
@@ -44,25 +45,6 @@ pub fn encode_text(text: &str) -> (TransferEncoding, Vec<u8>) {
     encoder.encode(&body, &mut encoded);
     encoder.finish(&mut encoded);
     (TransferEncoding::QuotedPrintable, encoded)
-}
-
-/// How attachment bytes given whole go: as they are when they arrive
-/// unchanged, else base64.
-pub fn data_encoding(data: &[u8]) -> TransferEncoding {
-    let safe_bytes = data.iter().all(|&b| (1..=127).contains(&b));
-    if safe_bytes && crlf_only(data) && lines_fit(data) {
-        TransferEncoding::SevenBit
-    } else {
-        TransferEncoding::Base64
-    }
-}
-
-/// Every CR is followed by LF and every LF follows a CR: DATA would turn
-/// any other line end into CRLF, changing the bytes.
-fn crlf_only(data: &[u8]) -> bool {
-    let crs = memchr::memchr_iter(b'\r', data).count();
-    let lfs = memchr::memchr_iter(b'\n', data).count();
-    crs == lfs && memchr::memmem::find_iter(data, b"\r\n").count() == crs
 }
 
 fn lines_fit(body: &[u8]) -> bool {
@@ -129,20 +111,6 @@ mod tests {
             TransferEncoding::QuotedPrintable
         );
         assert_eq!(encode_text(&"x".repeat(998)).0, TransferEncoding::SevenBit);
-    }
-
-    #[test]
-    fn data_goes_as_it_is_only_when_it_arrives_unchanged() {
-        assert_eq!(data_encoding(b"a;b\r\n1;2\r\n"), TransferEncoding::SevenBit);
-        assert_eq!(data_encoding(b""), TransferEncoding::SevenBit);
-        for changed in [&b"a\nb"[..], b"a\rb", b"\x00", b"\xff", b"a\r\r\nb"] {
-            assert_eq!(
-                data_encoding(changed),
-                TransferEncoding::Base64,
-                "{changed:?}"
-            );
-        }
-        assert_eq!(data_encoding(&[b'x'; 999]), TransferEncoding::Base64);
     }
 
     #[test]
