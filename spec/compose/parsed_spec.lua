@@ -10,18 +10,9 @@ local smtp = require("socket.smtp")
 local servers = require("smtp_servers")
 local parsers = require("mail_parsers")
 local files = require("files")
+local random_bytes = require("random_bytes")
 local memory = require("memory")
 
--- Bytes that look random, the same on every interpreter (Park and Miller's
--- generator, as in attach_spec).
-local function random_bytes(length, seed)
-    local state, bytes = seed, {}
-    for i = 1, length do
-        state = state * 16807 % 2147483647
-        bytes[i] = string.char(state % 256)
-    end
-    return table.concat(bytes)
-end
 
 -- Text as the parsers give it back: LF line ends. A message of one part
 -- ends with the line end that closes the DATA, which the parsers keep.
@@ -163,11 +154,13 @@ describe("smtp.compose, read back by Python's email and Node's mailparser", func
     end)
 
     it("gives back 20 attachments from paths, data and sources, in order", function()
+        local extensions = { "txt", "png", "bin", "pdf" }
+        local types = { "text/plain", "image/png", "application/octet-stream", "application/pdf" }
         local given, expected = {}, {}
         for i = 1, 20 do
             local data = random_bytes(100 * i, i)
-            local name = ("fichier %02d é.%s"):format(i, ({ "txt", "png", "bin", "pdf" })[i % 4 + 1])
-            local content_type = ({ "text/plain", "image/png", "application/octet-stream", "application/pdf" })[i % 4 + 1]
+            local name = ("fichier %02d é.%s"):format(i, extensions[i % 4 + 1])
+            local content_type = types[i % 4 + 1]
             if i % 3 == 0 then
                 local path = dir .. "/" .. name
                 files.write(path, data)

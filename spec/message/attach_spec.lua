@@ -8,6 +8,7 @@ local mime = require("mime")
 local smtp = require("socket.smtp")
 local descriptors = require("descriptors")
 local files = require("files")
+local random_bytes = require("random_bytes")
 local pump = require("pump")
 local servers = require("smtp_servers")
 local raised = require("raised")
@@ -17,16 +18,6 @@ local quote, read_file, write_file, capture = files.quote, files.read, files.wri
 -- Debian's Python, as smtp_servers.lua uses it.
 local PYTHON = "/usr/bin/python3"
 
--- Bytes that look random, the same on every interpreter (Park and Miller's
--- generator: its products stay exact in doubles).
-local function random_bytes(length, seed)
-    local state, bytes = seed, {}
-    for i = 1, length do
-        state = state * 16807 % 2147483647
-        bytes[i] = string.char(state % 256)
-    end
-    return table.concat(bytes)
-end
 
 local EVERY_BYTE = (function()
     local bytes = {}

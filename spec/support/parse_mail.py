@@ -21,34 +21,14 @@ import hashlib
 import re
 import sys
 
+from server_process import lua_value
+
 # Attachments up to this size carry their bytes; larger ones only their hash.
 DATA_LIMIT = 64 * 1024
 
 # Every field read as unstructured text, as the headers table wants it: the
 # default registry would render address and date fields in its own form.
 UNSTRUCTURED = email.headerregistry.HeaderRegistry(use_default_map=False)
-
-
-def lua(value):
-    """value as a Lua constructor: strings as their UTF-8 bytes, each byte
-    outside printable ASCII, and every quote and backslash, as a \\ddd
-    escape; dictionaries with their None values left out."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        # Undecodable header bytes come back as surrogates: the bytes again.
-        value = value.encode("utf-8", "surrogateescape")
-    if isinstance(value, bytes):
-        return '"' + "".join(
-            chr(b) if 32 <= b < 127 and b not in b'"\\' else "\\%03d" % b
-            for b in value) + '"'
-    if isinstance(value, list):
-        return "{" + ",".join(lua(item) for item in value) + "}"
-    return "{" + ",".join(
-        "[%s]=%s" % (lua(key), lua(item))
-        for key, item in value.items() if item is not None) + "}"
 
 
 def addresses(message, name):
@@ -128,4 +108,4 @@ def parse(file):
 
 if __name__ == "__main__":
     with open(sys.argv[1], "rb") as raw:
-        print(lua(parse(raw)))
+        print(lua_value(parse(raw)))

@@ -318,7 +318,10 @@ fn attachment_part<S>(attachment: Attachment<S>) -> Part<Leaf<S>> {
     let mut fields = vec![
         ("content-type", content_type),
         ("content-disposition", disposition),
-        ("content-transfer-encoding", TransferEncoding::Base64.name().to_string()),
+        (
+            "content-transfer-encoding",
+            TransferEncoding::Base64.name().to_string(),
+        ),
     ];
     if let Some(id) = attachment.content_id {
         fields.push(("content-id", format!("<{id}>")));

@@ -235,16 +235,18 @@ fn content(lua: &Lua, value: Value, field: &str) -> Read<Option<Content<Stream>>
     }
 }
 
+/// A field that holds a table, or nothing.
+fn optional_table(value: Value, field: &str) -> Read<Option<Table>> {
+    match value {
+        Value::Nil => Ok(None),
+        Value::Table(table) => Ok(Some(table)),
+        other => bad_field(field, format!("table expected, got {}", lua_type(&other))),
+    }
+}
+
 fn attachments(lua: &Lua, value: Value) -> Read<Vec<Attachment<Stream>>> {
-    let list = match value {
-        Value::Nil => return Ok(Vec::new()),
-        Value::Table(list) => list,
-        other => {
-            return bad_field(
-                "attachments",
-                format!("table expected, got {}", lua_type(&other)),
-            )
-        }
+    let Some(list) = optional_table(value, "attachments")? else {
+        return Ok(Vec::new());
     };
     let mut all = Vec::new();
     for (index, entry) in list.sequence_values::<Value>().enumerate() {
@@ -318,15 +320,8 @@ fn attachment(lua: &Lua, table: &Table, field: &str) -> Read<Attachment<Stream>>
 
 /// The script's own fields, by lowercase name.
 fn headers(lua: &Lua, value: Value) -> Read<Vec<(String, String)>> {
-    let table = match value {
-        Value::Nil => return Ok(Vec::new()),
-        Value::Table(table) => table,
-        other => {
-            return bad_field(
-                "headers",
-                format!("table expected, got {}", lua_type(&other)),
-            )
-        }
+    let Some(table) = optional_table(value, "headers")? else {
+        return Ok(Vec::new());
     };
     let mut fields = Vec::new();
     for pair in table.pairs::<Value, Value>() {
