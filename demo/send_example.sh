@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: the manual's attachment example (examples/manual_attachment.lua),
-# unmodified, sent with our smtp.send to a real SMTP server, aiosmtpd, on a
-# free loopback port; then what the server received.
+# unmodified, and a mail made by smtp.compose (examples/compose.lua: UTF-8
+# subject and names, text and HTML, an inline image, an attachment), sent
+# with our smtp.send to a real SMTP server, aiosmtpd, on a free loopback
+# port; then what the server received.
 #
 #   sh demo/send_example.sh lua5.4 [BUILD_DIR]    (from the project root,
 #                                                 after make build LUA=lua5.4;
@@ -57,22 +59,24 @@ then
     exit 1
 fi
 
-echo "== examples/manual_attachment.lua, sent to aiosmtpd on 127.0.0.1:$PORT"
-# The example sends to smtp.SERVER:smtp.PORT (localhost:25): point them at
-# the server, then run it as it is, from examples/ where its image.png is.
-# It leaves smtp.send's results in the globals r and e.
-(
-    cd examples &&
-    LUA_PATH="$BUILD/?.lua;;" LUA_CPATH="$BUILD/?.so;;" "$LUA" - "$PORT" <<'EOF'
+# Each example sends to smtp.SERVER:smtp.PORT (localhost:25): point them at
+# the server, then run it as it is, from examples/ where image.png is. It
+# leaves smtp.send's results in the globals r and e.
+status=0
+for example in manual_attachment.lua compose.lua; do
+    echo "== examples/$example, sent to aiosmtpd on 127.0.0.1:$PORT"
+    (
+        cd examples &&
+        LUA_PATH="$BUILD/?.lua;;" LUA_CPATH="$BUILD/?.so;;" "$LUA" - "$PORT" "$example" <<'EOF'
 local smtp = require("socket.smtp")
 smtp.SERVER = "127.0.0.1"
 smtp.PORT = tonumber(arg[1])
-dofile("manual_attachment.lua")
+dofile(arg[2])
 print("smtp.send returned:", r, e)
 os.exit(r == 1 and 0 or 1)
 EOF
-)
-status=$?
+    ) || status=1
+done
 
 stop_server
 echo

@@ -380,32 +380,37 @@ fn leaf_body(lua: &Lua, leaf: Leaf<Stream>, wrap: &Function) -> mlua::Result<Val
     }
 }
 
-/// The encoder of a script's body source: Lua's source calls `encode` for
-/// each chunk and `finish` at the end (see `body_source.lua`).
+/// The encoder of a script's body source. Lua's source calls `encode` for
+/// each chunk and `finish` at the end (see `body_source.lua`); the send
+/// path encodes straight into the body with [`LuaStreamedBody::next`].
 pub struct LuaStreamedBody {
     body: StreamedBody,
     field: String,
 }
 
+impl LuaStreamedBody {
+    /// The encoding of `chunk`, or of the end when `None`; or why the text
+    /// cannot be sent, naming the field.
+    pub fn next(&mut self, chunk: Option<&[u8]>) -> Result<&[u8], String> {
+        let encoded = match chunk {
+            Some(chunk) => self.body.encode(chunk),
+            None => self.body.finish(),
+        };
+        encoded.map_err(|problem| format!("bad field '{}' ({problem})", self.field))
+    }
+}
+
 impl UserData for LuaStreamedBody {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        fn encoded(
-            lua: &Lua,
-            field: &str,
-            result: Result<&[u8], &str>,
-        ) -> mlua::Result<MultiValue> {
+        fn encoded(lua: &Lua, result: Result<&[u8], String>) -> mlua::Result<MultiValue> {
             match result {
                 Ok(bytes) => lua.create_string(bytes)?.into_lua_multi(lua),
-                Err(problem) => {
-                    (Value::Nil, format!("bad field '{field}' ({problem})")).into_lua_multi(lua)
-                }
+                Err(problem) => (Value::Nil, problem).into_lua_multi(lua),
             }
         }
         methods.add_method_mut("encode", |lua, this, chunk: LuaString| {
-            encoded(lua, &this.field, this.body.encode(&chunk.as_bytes()))
+            encoded(lua, this.next(Some(&chunk.as_bytes())))
         });
-        methods.add_method_mut("finish", |lua, this, ()| {
-            encoded(lua, &this.field, this.body.finish())
-        });
+        methods.add_method_mut("finish", |lua, this, ()| encoded(lua, this.next(None)));
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use mlua::{AnyUserData, Lua, LuaString, MultiValue, Table, UserData, UserDataMethods, Value};
 
 use super::chunk_source::LuaChunkSource;
+use super::compose::LuaStreamedBody;
 use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
@@ -344,6 +345,20 @@ impl UserData for LuaSession {
         methods.add_method_mut("body", |_, this, chunk: LuaString| {
             Ok(this.wire.session.body(&chunk.as_bytes()))
         });
+        // A chunk of a source smtp.compose encodes, encoded straight into
+        // the body (no Lua string for each encoded chunk); nil: its end.
+        // Whether the body is full, or nil, message.
+        methods.add_method_mut(
+            "body_encoded",
+            |lua, this, (encoder, chunk): (AnyUserData, Option<LuaString>)| {
+                let mut encoder = encoder.borrow_mut::<LuaStreamedBody>()?;
+                let chunk = chunk.as_ref().map(LuaString::as_bytes);
+                match encoder.next(chunk.as_deref()) {
+                    Ok(bytes) => values(lua, (this.wire.session.body(bytes),)),
+                    Err(problem) => values(lua, (Value::Nil, problem)),
+                }
+            },
+        );
         methods.add_method_mut(
             "pump",
             |lua, this, (pieces, readers): (AnyUserData, Table)| {

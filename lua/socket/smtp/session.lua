@@ -117,8 +117,19 @@ return function(settings)
     -- ltn12.pump.all with pump.step, without a call per chunk to either.
     -- `protected`: errors the source raises come back as nil, err, as from
     -- a body source inside LuaSocket's coroutine-based message source.
+    -- smtp.compose's encoding of a script's source is pumped from that
+    -- source, each chunk encoded in Rust straight into the body: no Lua
+    -- string is made for an encoded chunk (on Lua 5.4's generational
+    -- collector such strings outlived their use and piled up).
     local function pump(self, source, protected)
         local protocol = self.protocol
+        local stream = natives.streams[source]
+        local add = protocol.body
+        if stream then
+            local encoder = stream.encoder
+            source = stream.source
+            add = function(p, chunk) return p:body_encoded(encoder, chunk) end
+        end
         while true do
             local chunk, err
             if protected then
@@ -130,13 +141,18 @@ return function(settings)
             end
             if not chunk then
                 if err then return nil, err end
-                return 1
+                -- A plain source is done; an encoded one has its last bytes.
+                if not stream then return 1 end
+            elseif type(chunk) ~= "string" then
+                chunk = chunk_text(chunk)
             end
-            if type(chunk) ~= "string" then chunk = chunk_text(chunk) end
-            if protocol:body(chunk) then
+            local full, problem = add(protocol, chunk)
+            if full == nil then return nil, problem end
+            if full then
                 local ok, write_err = run(self)
                 if not ok then return nil, write_err end
             end
+            if not chunk then return 1 end
         end
     end
 
