@@ -47,7 +47,7 @@ function smtp.open(server, port, create)
     else
         arguments.open(server, port, create, 2)
     end
-    local session, err = sessions.open(server, port, create, options, options ~= nil)
+    local session, err = sessions.open(server, port, create, options, options and "table" or "arguments")
     if not session then sessions.raise(err) end
     return session
 end
@@ -82,7 +82,7 @@ end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket
 -- is there, without requiring it.
-local found, socket = pcall(require, "socket")
-if found and type(socket) == "table" then socket.smtp = smtp end
+local luasocket = require("socket.smtp.luasocket")
+if luasocket then luasocket.smtp = smtp end
 
 return smtp
