@@ -38,6 +38,7 @@ smtp.attach = require("socket.smtp.attach")
 -- A session opened the LuaSocket way closes on any failure, as LuaSocket's
 -- does; one opened with the table stays connected after the server rejects
 -- a command, so that session:reset() can start the next message on it.
+-- Either has LuaSocket's tp and try, for scripts that reach into sessions.
 function smtp.open(server, port, create)
     local options
     if type(server) == "table" then
