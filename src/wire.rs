@@ -26,6 +26,8 @@ pub enum Step {
     ReadBytes(usize),
     /// The data phase is open: give the session body chunks.
     Body,
+    /// A script's own command is written; this is its length.
+    Sent(usize),
     /// The TLS handshake that [`Wire::secure`] started is complete.
     Secured,
     /// The operation is over. On success, its last reply.
@@ -90,6 +92,7 @@ impl Wire {
                 Next::Write => Step::Write,
                 Next::Read => Step::ReadLine,
                 Next::Body => Step::Body,
+                Next::Sent(length) => Step::Sent(length),
                 Next::Done(outcome) => Step::Done(outcome),
             };
         };
@@ -123,6 +126,7 @@ impl Wire {
                 }
                 Next::Read => return Step::ReadBytes(tls.framing.wanted()),
                 Next::Body => return Step::Body,
+                Next::Sent(length) => return Step::Sent(length),
                 Next::Done(outcome) => return Step::Done(outcome),
             }
         }

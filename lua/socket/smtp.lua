@@ -47,6 +47,7 @@ end
 -- A session opened the LuaSocket way closes on any failure, as LuaSocket's
 -- does; one opened with the table stays connected after the server rejects
 -- a command, so that session:reset() can start the next message on it.
+-- Either has LuaSocket's tp and try, for scripts that reach into sessions.
 function smtp.open(server, port, create)
     local options
     if type(server) == "table" then
@@ -56,7 +57,7 @@ function smtp.open(server, port, create)
     else
         arguments.open(server, port, create, 2)
     end
-    local session, err = sessions.open(server, port, create, options, options ~= nil)
+    local session, err = sessions.open(server, port, create, options, options and "table" or "arguments")
     if not session then sessions.raise(err) end
     return session
 end
@@ -105,7 +106,7 @@ end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket
 -- is there, without requiring it.
-local found, socket = pcall(require, "socket")
-if found and type(socket) == "table" then socket.smtp = smtp end
+local luasocket = require("socket.smtp.luasocket")
+if luasocket then luasocket.smtp = smtp end
 
 return smtp

@@ -5,17 +5,7 @@ local smtp = require("socket.smtp")
 local interpreter = require("interpreter")
 local load_luasocket = require("luasocket_smtp")
 
--- Runs `code` in a fresh interpreter with the given environment prefix and
--- returns its output without the trailing newline.
-local function run(env, code)
-    local command = ("%s %s -e '%s' 2>&1"):format(env, interpreter.command, code)
-    local pipe = assert(io.popen(command))
-    local output = pipe:read("*a")
-    pipe:close()
-    return (output:gsub("\n$", ""))
-end
-
-local OURS_ONLY = ("LUA_PATH='%s/?.lua' LUA_CPATH='%s/?.so'"):format(interpreter.build, interpreter.build)
+local run, OURS_ONLY = interpreter.run, interpreter.OURS_ONLY
 local OURS_FIRST = ("LUA_PATH='%s/?.lua;;' LUA_CPATH='%s/?.so;;'"):format(interpreter.build, interpreter.build)
 
 describe("the socket.smtp module", function()

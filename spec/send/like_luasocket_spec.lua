@@ -5,55 +5,10 @@
 
 local ltn12 = require("ltn12")
 local socket = require("socket")
-local ours = require("socket.smtp")
-local load_luasocket = require("luasocket_smtp")
-local normalizer = require("normalize")
 local run_example = require("example_runner")
 local servers = require("smtp_servers")
 local mail = require("mail")
-
-normalizer.default_mailer(ours._VERSION)
-normalizer.default_mailer(socket._VERSION)
-
--- What a server got, comparable across implementations.
-local function comparable(transactions)
-    local out = {}
-    for i, t in ipairs(transactions) do
-        out[i] = {
-            mail_from = t.mail_from,
-            rcpt_tos = t.rcpt_tos,
-            data = t.data and normalizer.normalize(t.data),
-            auth = t.auth,
-        }
-    end
-    return out
-end
-
--- Runs `script(smtp, server)` once with LuaSocket and once with ours, each
--- against a fresh server made by `start`. Module constants the script sets
--- are restored. Returns both outcomes: { results = {...}, received = {...} }.
-local function both(start, script)
-    local outcomes = {}
-    for _, name in ipairs({ "luasocket", "ours" }) do
-        local smtp = name == "ours" and ours or load_luasocket()
-        local saved = { SERVER = smtp.SERVER, PORT = smtp.PORT, TIMEOUT = smtp.TIMEOUT }
-        local server = start()
-        local ok, results = pcall(function() return { script(smtp, server) } end)
-        for key, value in pairs(saved) do smtp[key] = value end
-        local received = comparable(server:received())
-        server:stop() -- the next implementation's turn reuses it
-        assert(ok, results)
-        outcomes[name] = { results = results, received = received }
-    end
-    return outcomes.luasocket, outcomes.ours
-end
-
-local function assert_same(start, script)
-    local theirs, mine = both(start, script)
-    assert.are.same(theirs.results, mine.results)
-    assert.are.same(theirs.received, mine.received)
-    return mine
-end
+local assert_same = require("differential").assert_same
 
 local function aiosmtpd(options)
     return function() return servers.aiosmtpd(options) end

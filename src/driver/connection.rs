@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -49,17 +50,44 @@ impl Connection {
         let mut last_error = None;
         for address in resolve(host, service)? {
             match connect(address, timeout) {
-                Ok(socket) => {
-                    return Ok(Connection {
-                        socket,
-                        timeout,
-                        buffer: vec![0; READ_BUFFER].into_boxed_slice(),
-                    })
-                }
+                Ok(socket) => return Ok(Connection::over(socket, timeout)),
                 Err(error) => last_error = Some(describe(&error)),
             }
         }
         Err(last_error.unwrap_or_else(|| "host or service not provided, or not known".to_string()))
+    }
+
+    /// A connection over a connected LuaSocket socket's descriptor, which
+    /// Lua may take back ([`Connection::release`]). It runs over a
+    /// duplicate, so that each side closes its own descriptor, in blocking
+    /// mode, which the timeouts here rely on.
+    pub fn adopt(fd: RawFd, timeout: Option<Duration>) -> Result<Connection, String> {
+        if fd < 0 {
+            return Err(CLOSED.to_string());
+        }
+        // SAFETY: `fd` is not -1, and it is only duplicated, at once; a
+        // descriptor that is not open fails with EBADF.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let socket = Socket::from(borrowed.try_clone_to_owned().map_err(|e| describe(&e))?);
+        socket.set_nonblocking(false).map_err(|e| describe(&e))?;
+        Ok(Connection::over(socket, timeout))
+    }
+
+    /// Hands the socket back to LuaSocket, whose sockets are non-blocking,
+    /// and closes the duplicate descriptor.
+    pub fn release(self) {
+        // The mode belongs to the socket, which the other descriptor keeps
+        // open: this cannot fail, and if it did, LuaSocket's next call on
+        // it would report why.
+        let _ = self.socket.set_nonblocking(true);
+    }
+
+    fn over(socket: Socket, timeout: Option<Duration>) -> Connection {
+        Connection {
+            socket,
+            timeout,
+            buffer: vec![0; READ_BUFFER].into_boxed_slice(),
+        }
     }
 
     /// Runs `wire` until it wants a body chunk ([`Step::Body`]), has
@@ -150,6 +178,7 @@ fn remaining(deadline: Option<Instant>) -> Result<Option<Duration>, String> {
 mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
+    use std::os::fd::AsRawFd;
     use std::thread;
 
     use super::*;
@@ -183,6 +212,30 @@ mod tests {
             panic!()
         };
         assert_eq!(reply.text, b"250-mx\n250 PIPELINING");
+    }
+
+    #[test]
+    fn an_adopted_descriptor_runs_blocking_and_goes_back_non_blocking() {
+        let port = server("220 hi\r\n", "250 mx\r\n");
+        let theirs = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        theirs.set_nonblocking(true).unwrap();
+        let timeout = Some(Duration::from_secs(5));
+        let mut connection = Connection::adopt(theirs.as_raw_fd(), timeout).unwrap();
+        let mut wire = Wire::default();
+        wire.session.greet(b"here").unwrap();
+        assert!(matches!(connection.drive(&mut wire), Ok(Step::Done(Ok(_)))));
+        connection.release();
+        let mut buffer = [0u8; 8];
+        let error = (&theirs).read(&mut buffer).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock,
+            "non-blocking again"
+        );
+        assert_eq!(
+            Connection::adopt(-1, timeout).err().as_deref(),
+            Some("closed")
+        );
     }
 
     #[test]

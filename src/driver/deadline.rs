@@ -39,6 +39,10 @@ impl ReplyDeadline {
         ReplyDeadline { timeout, at: None }
     }
 
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// Lets `step` through, or says "timeout" when it is a read that comes
     /// after the deadline.
     pub fn check(&mut self, step: &Step) -> Result<(), String> {

@@ -27,9 +27,11 @@ type Authenticate = fn(&mut Session, &[u8], &[u8]) -> Result<(), Refusal>;
 
 pub struct LuaSession {
     wire: Wire,
-    /// The native connection; `None` on the `create` path.
+    /// The native connection; `None` on the `create` path, and once Lua has
+    /// taken an adopted connection's socket back.
     connection: Option<Connection>,
-    /// The `create` path's bound on waiting for replies.
+    /// The `create` path's bound on waiting for replies; its timeout is an
+    /// adopted connection's too.
     replies: ReplyDeadline,
     /// Set by `close`: a closed native session only answers "closed".
     closed: bool,
@@ -108,6 +110,7 @@ impl LuaSession {
             Step::ReadLine => values(lua, ("read",)),
             Step::ReadBytes(count) => values(lua, ("read", count)),
             Step::Body => values(lua, (true,)),
+            Step::Sent(length) => values(lua, (length,)),
             Step::Secured => {
                 let (version, cipher) = self.wire.tls_description().unwrap_or_default();
                 values(lua, (version, cipher))
@@ -311,6 +314,42 @@ impl UserData for LuaSession {
         });
         methods.add_method_mut("quit", |lua, this, ()| {
             started(lua, this.wire.session.quit())
+        });
+        // LuaSocket's tp:command and tp:check, for scripts that reach into
+        // a session.
+        methods.add_method_mut("command", |lua, this, (verb, argument): (Value, Value)| {
+            let verb = text(lua, verb)?;
+            let argument = match argument {
+                Value::Nil => None,
+                value => Some(text(lua, value)?),
+            };
+            let argument = argument.as_ref().map(LuaString::as_bytes);
+            started(
+                lua,
+                this.wire
+                    .session
+                    .command(&verb.as_bytes(), argument.as_deref()),
+            )
+        });
+        methods.add_method_mut("check", |lua, this, ()| {
+            started(lua, this.wire.session.check())
+        });
+        // A LuaSocket socket's descriptor, for the core to run the session
+        // over until Lua takes it back with `detach`.
+        methods.add_method_mut("attach", |lua, this, fd: i32| {
+            match Connection::adopt(fd, this.replies.timeout()) {
+                Ok(connection) => {
+                    this.connection = Some(connection);
+                    values(lua, (true,))
+                }
+                Err(message) => values(lua, (Value::Nil, message)),
+            }
+        });
+        methods.add_method_mut("detach", |_, this, ()| {
+            if let Some(connection) = this.connection.take() {
+                connection.release();
+            }
+            Ok(())
         });
         // AUTH LOGIN, AUTH PLAIN and AUTH XOAUTH2 take (user, secret) alike.
         let mechanisms: [(&str, Authenticate); 3] = [

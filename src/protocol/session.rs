@@ -39,6 +39,9 @@ pub enum Next {
     /// The data phase is open: give [`Session::body`] chunks, then
     /// [`Session::end_body`].
     Body,
+    /// A script's own command ([`Session::command`]) is written; this is
+    /// its length in bytes, what LuaSocket's `tp:command` returns.
+    Sent(usize),
     /// The operation is over. On success, its last reply.
     Done(Result<Reply, Failure>),
 }
@@ -112,6 +115,9 @@ struct Exchange {
     after: After,
     /// Where the secret starts in the command, for the trace.
     secret_from: Option<usize>,
+    /// The caller judges the reply (LuaSocket's `tp:check`): a reply of
+    /// another class ends the exchange without `after`, and is no rejection.
+    judged: bool,
 }
 
 #[derive(Debug, Default)]
@@ -134,6 +140,13 @@ pub struct Session {
     /// The rejection that ends the operation under way, once the replies
     /// still due have been read.
     rejection: Option<Vec<u8>>,
+    /// What the reply to the script's last command means for the session,
+    /// until [`Session::check`] reads it. Only the last: a script that reads
+    /// a reply from the socket itself leaves no stale meaning behind once
+    /// it sends another command.
+    unanswered: Option<After>,
+    /// The length of the script's command that the operation under way writes.
+    sent: Option<usize>,
     trace: Trace,
 }
 
@@ -288,6 +301,50 @@ impl Session {
         Ok(())
     }
 
+    /// A script's own command, as LuaSocket's `tp:command` writes it: the
+    /// verb in capitals, then a space and the argument if there is one. The
+    /// operation ends once it is written ([`Next::Sent`]); [`Session::check`]
+    /// reads the reply, or the script reads it from the socket itself.
+    pub fn command(&mut self, verb: &[u8], argument: Option<&[u8]>) -> Result<(), Refusal> {
+        self.begin(&[("command", verb), ("command", argument.unwrap_or_default())])?;
+        let mut line = verb.to_ascii_uppercase();
+        let meaning = match line.as_slice() {
+            b"EHLO" => After::Ehlo,
+            b"STARTTLS" => After::StartTls,
+            _ => After::Nothing,
+        };
+        // AUTH's argument is the mechanism, then perhaps credentials.
+        let secret_from = match (line.as_slice(), argument) {
+            (b"AUTH", Some(argument)) => argument
+                .iter()
+                .position(|&byte| byte == b' ')
+                .map(|space| b"AUTH ".len() + space + 1),
+            _ => None,
+        };
+        if let Some(argument) = argument {
+            line.push(b' ');
+            line.extend_from_slice(argument);
+        }
+        self.trace.command(&line, secret_from);
+        line.extend_from_slice(b"\r\n");
+        self.output.extend_from_slice(&line);
+        self.sent = Some(line.len());
+        self.unanswered = Some(meaning);
+        Ok(())
+    }
+
+    /// Reads the next reply, whatever its code: LuaSocket's `tp:check`,
+    /// whose caller judges the code. A 2xx reply to the script's EHLO tells
+    /// what the server offers, and one to its STARTTLS forgets that and what
+    /// else came in plain text, as after the module's own commands.
+    pub fn check(&mut self) -> Result<(), Refusal> {
+        self.begin(&[])?;
+        let after = self.unanswered.take().unwrap_or(After::Nothing);
+        self.expect(None, 2, after);
+        self.exchanges.back_mut().expect("just queued").judged = true;
+        Ok(())
+    }
+
     /// Keeps the trace lines from now on; see [`Session::take_trace`].
     pub fn enable_trace(&mut self) {
         self.trace.enable();
@@ -335,6 +392,9 @@ impl Session {
                 if let Some(text) = self.rejection.take() {
                     return Next::Done(Err(Failure::Rejected(text)));
                 }
+                if let Some(length) = self.sent.take() {
+                    return Next::Sent(length);
+                }
                 return Next::Done(self.last.take().ok_or(Failure::Idle));
             }
             let reply = match self.replies.next_reply() {
@@ -353,7 +413,11 @@ impl Session {
                 continue;
             }
             if reply.class() != exchange.class {
-                self.reject(reply.text);
+                if exchange.judged {
+                    self.last = Some(reply);
+                } else {
+                    self.reject(reply.text);
+                }
                 continue;
             }
             match exchange.after {
@@ -378,9 +442,19 @@ impl Session {
         }
     }
 
+    /// [`Session::begin`] for the module's own operations, which end what
+    /// the script's commands were: their replies, if still due, are the
+    /// script's to have read (as with LuaSocket, where they would be taken
+    /// for the next command's).
+    fn start(&mut self, arguments: &[(&'static str, &[u8])]) -> Result<(), Refusal> {
+        self.begin(arguments)?;
+        self.unanswered = None;
+        Ok(())
+    }
+
     /// Checks that no operation is under way and that no argument holds a
     /// line break.
-    fn start(&mut self, arguments: &[(&'static str, &[u8])]) -> Result<(), Refusal> {
+    fn begin(&mut self, arguments: &[(&'static str, &[u8])]) -> Result<(), Refusal> {
         if !self.exchanges.is_empty() || self.in_body {
             return Err(Refusal::Busy);
         }
@@ -406,6 +480,7 @@ impl Session {
             waits: true,
             after,
             secret_from: None,
+            judged: false,
         });
     }
 
@@ -452,6 +527,8 @@ impl Session {
         self.replies.clear();
         self.in_body = false;
         self.rejection = None;
+        self.unanswered = None;
+        self.sent = None;
         Next::Done(Err(failure))
     }
 }
@@ -478,6 +555,7 @@ mod tests {
                 }
                 Next::Read => session.receive(answers.next().expect("a read too many").as_bytes()),
                 Next::Body => return (writes, Ok("<body>".into())),
+                Next::Sent(length) => return (writes, Ok(format!("<sent {length}>"))),
                 Next::Done(outcome) => {
                     let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
                     return (
@@ -489,6 +567,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Runs a script's command; returns what it wrote.
+    fn command(session: &mut Session, verb: &[u8], argument: Option<&[u8]>) -> String {
+        session.command(verb, argument).unwrap();
+        let (writes, outcome) = run(session, &[]);
+        let written = writes.concat();
+        assert_eq!(outcome, Ok(format!("<sent {}>", written.len())));
+        written
     }
 
     fn greeted(ehlo: &str) -> Session {
@@ -786,5 +873,94 @@ mod tests {
                 "S: 250 queued",
             ]
         );
+    }
+
+    #[test]
+    fn a_script_command_is_written_at_once_and_its_reply_judged_by_the_caller() {
+        let mut session = greeted("250 mx\r\n");
+        session.command(b"noop", None).unwrap();
+        assert_eq!(
+            run(&mut session, &[]),
+            (vec!["NOOP\r\n".into()], Ok("<sent 6>".into()))
+        );
+        session.check().unwrap();
+        assert_eq!(
+            run(&mut session, &["502 no\r\n"]),
+            (vec![], Ok("502 no".into()))
+        );
+        session.command(b"Mail", Some(b"FROM:<a@x>")).unwrap();
+        assert_eq!(run(&mut session, &[]).0, ["MAIL FROM:<a@x>\r\n"]);
+        assert_eq!(
+            session.command(b"RCPT", Some(b"TO:<b@y>\r\nDATA")),
+            Err(Refusal::LineBreak("command"))
+        );
+    }
+
+    #[test]
+    fn a_check_without_a_command_reads_the_next_reply() {
+        let mut session = Session::default();
+        session.check().unwrap();
+        assert_eq!(
+            run(&mut session, &["220 hi\r\n"]),
+            (vec![], Ok("220 hi".into()))
+        );
+    }
+
+    #[test]
+    fn the_scripts_starttls_and_ehlo_tell_the_session_what_is_offered() {
+        let mut session = greeted("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+        assert_eq!(command(&mut session, b"STARTTLS", None), "STARTTLS\r\n");
+        session.check().unwrap();
+        assert_eq!(
+            run(&mut session, &["220 go\r\n250 injected\r\n"]).1,
+            Ok("220 go".into())
+        );
+        assert!(!session.offers_starttls());
+        assert_eq!(
+            command(&mut session, b"EHLO", Some(b"here")),
+            "EHLO here\r\n"
+        );
+        session.check().unwrap();
+        assert_eq!(
+            run(&mut session, &["250 mx\r\n"]).1,
+            Ok("250 mx".into()),
+            "the injected line is gone"
+        );
+        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n"]);
+        assert_eq!(writes.len(), 2, "no PIPELINING after the script's EHLO");
+    }
+
+    #[test]
+    fn a_rejected_script_ehlo_changes_nothing_nor_does_one_it_read_itself() {
+        let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
+        command(&mut session, b"EHLO", Some(b"here"));
+        session.check().unwrap();
+        assert_eq!(
+            run(&mut session, &["501 what\r\n"]).1,
+            Ok("501 what".into())
+        );
+        // The script reads this EHLO's reply from the socket, not here.
+        command(&mut session, b"EHLO", Some(b"here"));
+        command(&mut session, b"NOOP", None);
+        session.check().unwrap();
+        assert_eq!(run(&mut session, &["250 OK\r\n"]).1, Ok("250 OK".into()));
+        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, _) = run(&mut session, &["250 ok\r\n250 ok\r\n"]);
+        assert_eq!(writes.len(), 1, "still pipelining");
+    }
+
+    #[test]
+    fn the_trace_keeps_the_credentials_of_a_script_auth_out() {
+        let mut session = Session::default();
+        session.enable_trace();
+        command(&mut session, b"AUTH", Some(b"PLAIN AGFsaWNlAHNlY3JldA=="));
+        command(&mut session, b"auth", Some(b"LOGIN"));
+        let lines: Vec<String> = session
+            .take_trace()
+            .into_iter()
+            .map(|line| String::from_utf8(line).unwrap())
+            .collect();
+        assert_eq!(lines, ["C: AUTH PLAIN <redacted>", "C: AUTH LOGIN"]);
     }
 }

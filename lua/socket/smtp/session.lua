@@ -11,22 +11,18 @@
 local core = require("socket.smtp.core")
 local arguments = require("socket.smtp.arguments")
 local natives = require("socket.smtp.natives")
+local luasocket = require("socket.smtp.luasocket")
+local newtry = require("socket.smtp.try")
+local new_tp = require("socket.smtp.tp")
 
 local WRITE, READ = "write", "read"
 local unpack = table.unpack or unpack
 local NO_OPTIONS = {}
 
--- What smtp.open's methods raise on failure. With LuaSocket loaded, its own
--- `try` raises, so socket.protect and scripts that look into the error see
--- exactly what LuaSocket would throw; without it, the same shape: {err}.
-local function raiser()
-    local found, socket = pcall(require, "socket")
-    if found and type(socket) == "table" and type(socket.try) == "function" then
-        return function(err) socket.try(nil, err) end
-    end
-    return function(err) error({ err }, 0) end
-end
-local raise = raiser()
+-- What smtp.open's methods raise on failure: what LuaSocket's socket.try
+-- raises (see try.lua).
+local try = newtry()
+local function raise(err) try(nil, err) end
 
 -- `settings` is the module table: DOMAIN, SERVER, PORT and TIMEOUT are read
 -- from it at call time, as LuaSocket reads its constants.
@@ -304,10 +300,9 @@ return function(settings)
         return "none"
     end
 
-    -- Connects, native or through create(); returns the session's protocol
-    -- and socket, or nil, err.
-    local function connect(server, port, create, timeout)
-        if not create then return core.connect(server, port, timeout) end
+    -- Connects through create(); returns the session's protocol, for Lua to
+    -- run over the socket, and the socket, or nil, err.
+    local function connect_with(create, server, port, timeout)
         local sock, err = create()
         if not sock then return nil, err end
         sock:settimeout(timeout)
@@ -323,10 +318,29 @@ return function(settings)
         return core.session(timeout), sock
     end
 
+    -- Connects, native or through create(); returns the session's protocol
+    -- and socket (none on the native path), or nil, err. A session a script
+    -- can reach into (`exposed`) connects with LuaSocket's socket.tcp when
+    -- LuaSocket is there, for tp.c to be that socket; until a script takes
+    -- it, the core runs the session over its descriptor, as fast as natively.
+    local function connect(server, port, create, timeout, exposed)
+        if create then return connect_with(create, server, port, timeout) end
+        if not (exposed and luasocket) then return core.connect(server, port, timeout) end
+        local protocol, sock = connect_with(luasocket.tcp, server, port, timeout)
+        if not protocol then return nil, sock end
+        local attached, err = protocol:attach(sock:getfd())
+        if not attached then
+            sock:close()
+            return nil, err
+        end
+        return protocol, sock
+    end
+
     -- Connects `self`, and starts implicit TLS if its mode says so; returns
     -- true, or nil, err.
     local function start(self)
-        local protocol, sock = connect(self.server, self.port, self.create, settings.TIMEOUT or 60)
+        local protocol, sock = connect(self.server, self.port, self.create, settings.TIMEOUT or 60,
+            self.tp ~= nil)
         if not protocol then return nil, sock end
         self.protocol, self.sock, self.closed, self.lost = protocol, sock, false, false
         if self.trace then protocol:trace() end
@@ -353,19 +367,49 @@ return function(settings)
         return exchange(self, self.protocol:reset())
     end
 
+    -- What session.tp does through the session (see tp.lua).
+    local session_io = {}
+
+    -- A command of the script's own: its length, or nil, err.
+    function session_io.command(self, cmd, arg)
+        return exchange(self, self.protocol:command(cmd, arg))
+    end
+
+    -- The next reply, whatever its code: code, reply, or nil, err.
+    function session_io.check(self)
+        return exchange(self, self.protocol:check())
+    end
+
+    -- The socket, handed to Lua: the core does no more I/O of its own. A
+    -- native session has none (LuaSocket could not be loaded).
+    function session_io.socket(self)
+        if not self.sock then return nil end
+        self.protocol:detach()
+        return self.sock
+    end
+
+    function session_io.replace(self, sock) self.sock = sock end
+
+    local tp_for = new_tp(session_io)
+
     -- Connects; returns a session, or nil, err. `options` holds the
     -- extension fields (tls, cafile, servername, verify, auth, trace);
-    -- `keeps_connection`, whether refusals and rejections leave the
-    -- connection open.
-    local function open(server, port, create, options, keeps_connection)
+    -- `form` is how smtp.open was called, "arguments" or "table" (nil for
+    -- smtp.send's own session). smtp.open's sessions have LuaSocket's tp and
+    -- try; the table form's stay connected after refusals and rejections.
+    local function open(server, port, create, options, form)
         server, port = server or settings.SERVER, port or settings.PORT
         options = options or NO_OPTIONS
         local mode = tls_mode(options.tls, port, create)
         local self = setmetatable({
             server = server, port = port, create = create, options = options,
             mode = mode, needs_tls = mode == "starttls" or mode == "tls",
-            trace = options.trace, keeps_connection = keeps_connection,
+            trace = options.trace, keeps_connection = form == "table",
         }, Session)
+        if form then
+            self.tp = tp_for(self)
+            self.try = newtry(function() self:close() end)
+        end
         local ok, err = start(self)
         if not ok then
             self:close()

@@ -1,0 +1,63 @@
+-- The same script through Debian's LuaSocket and through luasmtp, each
+-- against a fresh server from the same start function, for the
+-- like_luasocket specs:
+--
+--   local differential = require("differential")
+--   local theirs, mine = differential.both(start, function(smtp, server) ... end)
+--   local mine = differential.assert_same(start, script)  -- both alike, or fails
+--
+-- Each outcome is { results = { what the script returned }, received = {
+-- { mail_from =, rcpt_tos =, data =, auth =, tls = }, ... } }, the data
+-- normalised (Date, X-Mailer, boundaries, header order). Module constants
+-- the script sets (SERVER, PORT, TIMEOUT) are restored after it.
+
+local assert = require("luassert")
+local socket = require("socket")
+local ours = require("socket.smtp")
+local load_luasocket = require("luasocket_smtp")
+local normalizer = require("normalize")
+
+normalizer.default_mailer(ours._VERSION)
+normalizer.default_mailer(socket._VERSION)
+
+local differential = {}
+
+-- What a server got, comparable across implementations.
+local function comparable(transactions)
+    local out = {}
+    for i, t in ipairs(transactions) do
+        out[i] = {
+            mail_from = t.mail_from,
+            rcpt_tos = t.rcpt_tos,
+            data = t.data and normalizer.normalize(t.data),
+            auth = t.auth,
+            tls = t.tls,
+        }
+    end
+    return out
+end
+
+function differential.both(start, script)
+    local outcomes = {}
+    for _, name in ipairs({ "luasocket", "ours" }) do
+        local smtp = name == "ours" and ours or load_luasocket()
+        local saved = { SERVER = smtp.SERVER, PORT = smtp.PORT, TIMEOUT = smtp.TIMEOUT }
+        local server = start()
+        local ok, results = pcall(function() return { script(smtp, server) } end)
+        for key, value in pairs(saved) do smtp[key] = value end
+        local received = comparable(server:received())
+        server:stop() -- the next implementation's turn reuses it
+        assert(ok, results)
+        outcomes[name] = { results = results, received = received }
+    end
+    return outcomes.luasocket, outcomes.ours
+end
+
+function differential.assert_same(start, script)
+    local theirs, mine = differential.both(start, script)
+    assert.are.same(theirs.results, mine.results)
+    assert.are.same(theirs.received, mine.received)
+    return mine
+end
+
+return differential
