@@ -23,7 +23,7 @@ import sys
 import time
 from email.message import EmailMessage
 
-from send_rate import connect
+from send_rate import connect, run
 
 
 def read_fixture(directory):
@@ -104,8 +104,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv))
-    except Exception as e:  # one line for the table, no traceback
-        sys.stderr.write("%s: %s\n" % (type(e).__name__, e))
-        sys.exit(1)
+    run(main)

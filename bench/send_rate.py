@@ -151,9 +151,15 @@ def main(argv):
     return 0
 
 
-if __name__ == "__main__":
+def run(main):
+    """Exits with main(sys.argv)'s status; an error is one line on stderr
+    (for the report's table, no traceback) and status 1."""
     try:
         sys.exit(main(sys.argv))
-    except Exception as e:  # one line for the table, no traceback
+    except Exception as e:
         sys.stderr.write("%s: %s\n" % (type(e).__name__, e))
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    run(main)
