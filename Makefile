@@ -135,8 +135,12 @@ ROCK_LUA_ID = $(shell $(LUA) -e 'print(jit and "luajit" or _VERSION)' 2>/dev/nul
 ROCK_FEATURE = $(or $(filter lua51 lua52 lua53 lua54 luajit,$(subst Lua 5.,lua5,$(ROCK_LUA_ID))),$(error cannot tell which Lua LUA=$(LUA) is (it printed "$(ROCK_LUA_ID)")))
 ROCK_TARGET = $(TARGET)
 
+# LuaRocks passes its CC, CFLAGS and LD, which make exports; the only C
+# built here is ring's, whose build script picks its own compiler. Left in
+# the environment they would make cargo rebuild ring and all above it (a
+# minute), instead of sharing make build's.
 rock-build:
-	cargo build --release --no-default-features --features module,$(ROCK_FEATURE) --target-dir $(ROCK_TARGET)
+	env -u CC -u CFLAGS -u LD -u LDFLAGS -u AR cargo build --release --no-default-features --features module,$(ROCK_FEATURE) --target-dir $(ROCK_TARGET)
 
 rock-install:
 	@test -n "$(INST_LUADIR)" && test -n "$(INST_LIBDIR)" || \
