@@ -135,14 +135,11 @@ const OWN_FIELDS: &[&str] = &[
     "mime-version",
 ];
 
-/// The tree and the envelope; `new_id` gives the random left part of a
-/// Message-ID.
-pub fn compose<S>(
-    composition: Composition<S>,
-    new_id: &mut dyn FnMut() -> String,
-) -> Result<Composed<S>, FieldError> {
+/// The tree and the envelope; `random_id` is the left part of the
+/// Message-ID when the composition gives none.
+pub fn compose<S>(composition: Composition<S>, random_id: &str) -> Result<Composed<S>, FieldError> {
     let envelope = envelope(&composition)?;
-    let mut headers = message_headers(&composition, new_id)?;
+    let mut headers = message_headers(&composition, random_id)?;
     let Composition {
         text,
         html,
@@ -215,7 +212,7 @@ fn envelope<S>(composition: &Composition<S>) -> Result<Envelope, FieldError> {
 
 fn message_headers<S>(
     composition: &Composition<S>,
-    new_id: &mut dyn FnMut() -> String,
+    random_id: &str,
 ) -> Result<HeaderFields, FieldError> {
     let mut headers = HeaderFields::default();
     let mut addresses = |name: &str, list: &[Mailbox]| {
@@ -245,7 +242,7 @@ fn message_headers<S>(
         Some(id) => {
             message_id::checked(id).or_else(|problem| field_error("message_id", problem))?
         }
-        None => format!("{}@{}", new_id(), composition.from.domain()),
+        None => format!("{random_id}@{}", composition.from.domain()),
     };
     headers.set(b"message-id", format!("<{id}>").into_bytes());
     for (name, value) in &composition.headers {
@@ -350,5 +347,142 @@ fn multipart<S>(subtype: &str, mut parts: Vec<Part<Leaf<S>>>) -> Part<Leaf<S>> {
             parts,
             epilogue: None,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mailbox(address: &str) -> Mailbox {
+        Mailbox::new(None, address).unwrap()
+    }
+
+    fn composition() -> Composition<()> {
+        Composition {
+            from: mailbox("zoe@example.com"),
+            sender: None,
+            reply_to: Vec::new(),
+            to: vec![mailbox("a@example.com")],
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            subject: None,
+            text: None,
+            html: None,
+            attachments: Vec::new(),
+            headers: Vec::new(),
+            date: None,
+            message_id: None,
+        }
+    }
+
+    fn attachment(content_id: Option<&str>) -> Attachment<()> {
+        Attachment {
+            file_name: Some("logo.png".into()),
+            content_type: "image/png".into(),
+            content_id: content_id.map(String::from),
+            body: AttachmentBody::Data(b"png".to_vec()),
+        }
+    }
+
+    /// The tree's shape: content types, leaves as "leaf".
+    fn shape(part: &Part<Leaf<()>>) -> String {
+        let content_type =
+            String::from_utf8_lossy(part.headers.get(b"content-type").unwrap_or(b"-"));
+        match &part.body {
+            Body::Multipart(multipart) => {
+                let parts: Vec<String> = multipart.parts.iter().map(shape).collect();
+                format!("{content_type}[{}]", parts.join(", "))
+            }
+            _ => content_type
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+
+    fn composed_shape(composition: Composition<()>) -> String {
+        shape(&compose(composition, "id").unwrap().message)
+    }
+
+    #[test]
+    fn parts_not_given_are_not_written() {
+        let mut text_only = composition();
+        text_only.text = Some(Content::Text("hi".into()));
+        assert_eq!(composed_shape(text_only), "text/plain");
+
+        // Nothing at all still makes a text part: a message has a body.
+        assert_eq!(composed_shape(composition()), "text/plain");
+
+        let mut html_only = composition();
+        html_only.html = Some(Content::Text("<p>hi</p>".into()));
+        assert_eq!(composed_shape(html_only), "text/html");
+    }
+
+    #[test]
+    fn text_html_inline_images_and_attachments_nest() {
+        let mut all = composition();
+        all.text = Some(Content::Text("hi".into()));
+        all.html = Some(Content::Text("<img src=cid:logo>".into()));
+        all.attachments = vec![attachment(None), attachment(Some("logo"))];
+        assert_eq!(
+            composed_shape(all),
+            "multipart/mixed[multipart/alternative[text/plain, \
+             multipart/related; type=\"text/html\"[text/html, image/png]], image/png]"
+        );
+    }
+
+    #[test]
+    fn an_inline_image_needs_html() {
+        let mut no_html = composition();
+        no_html.text = Some(Content::Text("hi".into()));
+        no_html.attachments = vec![attachment(Some("logo"))];
+        assert_eq!(compose(no_html, "id").unwrap_err().field, "attachments");
+    }
+
+    #[test]
+    fn an_empty_text_beside_html_is_one_empty_line() {
+        let mut both = composition();
+        both.text = Some(Content::Text(String::new()));
+        both.html = Some(Content::Text("x".into()));
+        let message = compose(both, "id").unwrap().message;
+        let Body::Multipart(multipart) = message.body else {
+            panic!("a multipart")
+        };
+        assert!(
+            matches!(&multipart.parts[0].body, Body::Leaf(Leaf::Encoded(body)) if body == b"\r\n")
+        );
+    }
+
+    #[test]
+    fn the_envelope_takes_each_recipient_once_and_the_sender() {
+        let mut mail = composition();
+        mail.sender = Some(mailbox("bot@example.com"));
+        mail.to = vec![mailbox("a@example.com"), mailbox("b@example.com")];
+        mail.cc = vec![mailbox("A@EXAMPLE.COM")];
+        mail.bcc = vec![mailbox("c@example.com"), mailbox("b@example.com")];
+        let composed = compose(mail, "id").unwrap();
+        assert_eq!(
+            composed.envelope,
+            Envelope {
+                from: "<bot@example.com>".into(),
+                rcpt: vec![
+                    "<a@example.com>".into(),
+                    "<b@example.com>".into(),
+                    "<c@example.com>".into()
+                ],
+            }
+        );
+        let headers = &composed.message.headers;
+        assert_eq!(headers.get(b"bcc"), None);
+        assert_eq!(headers.get(b"message-id"), Some(&b"<id@example.com>"[..]));
+    }
+
+    #[test]
+    fn no_recipient_is_a_mistake() {
+        let mut nobody = composition();
+        nobody.to.clear();
+        assert_eq!(compose(nobody, "id").unwrap_err().field, "to");
     }
 }
