@@ -28,7 +28,9 @@ fi
 if [ -n "$missing" ]; then
     echo "installing:$missing"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-    # postfix is wanted only for smtp-sink and smtp-source: no mail system.
+    # postfix is wanted for smtp-sink and smtp-source, and for the private
+    # instances of spec/support/postfix_server.lua, which need no system
+    # configuration: no mail system, no /etc/postfix/main.cf.
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo apt-get update -qq
     # shellcheck disable=SC2086 # $missing is a list of words, split on purpose

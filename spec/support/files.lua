@@ -22,6 +22,13 @@ function files.write(path, text)
     file:close()
 end
 
+-- True when the shell command exits with status 0: os.execute returns the
+-- status on Lua 5.1 and LuaJIT, and true or nil on 5.2 and later.
+function files.execute(command)
+    local result = os.execute(command)
+    return result == true or result == 0
+end
+
 -- What the shell command writes on its standard output.
 function files.capture(command)
     local pipe = assert(io.popen(command))

@@ -10,6 +10,7 @@ local load_luasocket = require("luasocket_smtp")
 local files = require("files")
 local interpreter = require("interpreter")
 local mail = require("mail")
+local raw_smtp = require("raw_smtp")
 
 local MESSAGE = mail.MESSAGE
 
@@ -35,27 +36,7 @@ local function send_plain(server, user, password)
 end
 
 -- A bare SMTP client for the TLS cases, over LuaSocket and then LuaSec.
-
--- Reads one whole reply, its lines joined with "\n".
-local function reply(conn)
-    local lines = {}
-    repeat
-        local line = assert(conn:receive("*l"))
-        lines[#lines + 1] = line
-    until line:sub(4, 4) ~= "-"
-    return table.concat(lines, "\n")
-end
-
-local function command(conn, line)
-    assert(conn:send(line .. "\r\n"))
-    return reply(conn)
-end
-
-local function connect(server)
-    local conn = assert(socket.connect(server.host, server.port))
-    conn:settimeout(5)
-    return conn
-end
+local reply, command, connect = raw_smtp.reply, raw_smtp.command, raw_smtp.connect
 
 -- Wraps a connected socket in TLS, trusting `cafile`; the connection, or
 -- nil and the handshake's error.

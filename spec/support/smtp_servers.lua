@@ -12,7 +12,8 @@
 --   servers.sni{ cert = path, key = path }   -- implicit TLS; :names() lists each
 --                                            -- handshake's SNI name ("" for none)
 --   servers.free_port()                      -- a port nobody listens on now
---   servers.stop_all()                       -- stops every process for good
+--   servers.stop_all()                       -- stops every process for good,
+--                                            -- postfix_server.lua's too
 --
 -- (see aiosmtpd_server.py and scripted_server.py for the options). TLS, with
 -- a certificate and key from certificates.lua: aiosmtpd with tls offers
@@ -49,7 +50,8 @@ local socket = require("socket")
 local files = require("files")
 local pool = require("server_pool")
 
-local quote, read_file, write_file, capture = files.quote, files.read, files.write, files.capture
+local quote, read_file, write_file, capture, execute =
+    files.quote, files.read, files.write, files.capture, files.execute
 
 local servers = {}
 
@@ -62,13 +64,6 @@ local LIFETIME = 300 -- seconds
 local REUSE_WITHIN = 60 -- seconds
 local START_WAIT = 10 -- seconds, for a start or a reset
 local SETTLE_WAIT = 5 -- seconds
-
--- True when the command exits with status 0: os.execute returns the status
--- on Lua 5.1 and LuaJIT, and true or nil on 5.2 and later.
-local function execute(command)
-    local result = os.execute(command)
-    return result == true or result == 0
-end
 
 -- Calls check every `interval` seconds (20 ms by default) until it returns
 -- a true value, which it returns, or until `seconds` have passed (then nil).
@@ -163,8 +158,15 @@ function Process:young()
     return socket.gettime() - self.started < REUSE_WITHIN
 end
 
+-- Stops every process for good: those started here all at once, so that
+-- their waits overlap, and any other kind (postfix_server.lua's) by its own
+-- stop().
 function servers.stop_all()
-    stop_processes(pool.take_all())
+    local ours = {}
+    for _, process in ipairs(pool.take_all()) do
+        if process.stop == Process.stop then ours[#ours + 1] = process else process:stop() end
+    end
+    stop_processes(ours)
 end
 
 -- Starts `command` (a shell command; its output goes to DIR/log) under
@@ -403,5 +405,11 @@ function servers.smtp_sink(options)
         return start_sink(options)
     end, reset_sink)
 end
+
+-- For servers kept elsewhere (postfix_server.lua): the base classes of
+-- processes (:young()) and leases (:stop()), the lease itself and its
+-- check, JSON for the pool's keys, and the wait.
+servers.Process, servers.Server, servers.lease, servers.check_held, servers.json, servers.wait_until =
+    Process, Server, lease, check_held, json, wait_until
 
 return servers
