@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::deadline::deadline;
-use super::errors::{describe, CLOSED, TIMEOUT};
 use super::resolve::resolve;
+use crate::os_error::{describe, CLOSED, TIMEOUT};
 use crate::wire::{Step, Wire};
 
 /// Socket timeouts of zero mean "no limit" to the kernel; never ask for less.

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::errors::TIMEOUT;
+use crate::os_error::TIMEOUT;
 use crate::wire::Step;
 
 /// `seconds` as a timeout, `None` meaning no limit: as LuaSocket reads it,
