@@ -6,7 +6,7 @@
 //! Every method returns values, never raises: run-time failures come back
 //! as `nil, message`, the way the Lua half passes them on.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mlua::{AnyUserData, Lua, LuaString, MultiValue, Table, UserData, UserDataMethods, Value};
 
@@ -15,9 +15,9 @@ use super::compose::LuaStreamedBody;
 use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
-use crate::driver::deadline::{self, ReplyDeadline};
 use crate::message::layout::Segment;
-use crate::os_error::CLOSED;
+use crate::os_error::{CLOSED, TIMEOUT};
+use crate::protocol::deadline::{self, ReplyDeadline};
 use crate::protocol::session::{Failure, Refusal, Session};
 use crate::tls::config::{server_name, Configs, Trust};
 use crate::wire::{Step, Wire};
@@ -94,7 +94,13 @@ impl LuaSession {
             Some(connection) => connection.drive(&mut self.wire),
             None => {
                 let step = self.wire.poll();
-                self.replies.check(&step)?;
+                if matches!(step, Step::ReadLine | Step::ReadBytes(_)) {
+                    if !self.replies.may_read(Instant::now()) {
+                        return Err(TIMEOUT.to_string());
+                    }
+                } else {
+                    self.replies.interrupt();
+                }
                 Ok(step)
             }
         }
