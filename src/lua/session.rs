@@ -296,7 +296,7 @@ impl UserData for LuaSession {
             started(lua, this.wire.session.ehlo(&domain.as_bytes()))
         });
         methods.add_method("offers_starttls", |_, this, ()| {
-            Ok(this.wire.session.offers_starttls())
+            Ok(this.wire.session.capabilities().starttls)
         });
         methods.add_method_mut("starttls", |lua, this, ()| {
             started(lua, this.wire.session.starttls())

@@ -1,9 +1,9 @@
-//! The SMTP protocol without I/O: replies, extensions, DATA framing,
+//! The SMTP protocol without I/O: replies, what EHLO offers, DATA framing,
 //! deadlines and the session state machine that both drivers run.
 
+pub mod capabilities;
 pub mod deadline;
 pub mod dot_stuff;
-pub mod extensions;
 pub mod reply;
 pub mod session;
 pub mod trace;

@@ -17,8 +17,8 @@ use std::collections::VecDeque;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use super::capabilities::Capabilities;
 use super::dot_stuff::{DotStuffer, TERMINATOR};
-use super::extensions::{offers_pipelining, offers_starttls};
 use super::reply::{Reply, ReplyError, ReplyReader};
 use super::trace::Trace;
 
@@ -134,8 +134,7 @@ pub struct Session {
     /// Bytes of the message data so far, before stuffing, for the trace.
     body_size: u64,
     /// What the last EHLO reply offers.
-    pipelining: bool,
-    starttls: bool,
+    offered: Capabilities,
     last: Option<Reply>,
     /// The rejection that ends the operation under way, once the replies
     /// still due have been read.
@@ -166,15 +165,16 @@ impl Session {
         Ok(())
     }
 
-    /// Whether the last EHLO reply offers STARTTLS.
-    pub fn offers_starttls(&self) -> bool {
-        self.starttls
+    /// What the last EHLO reply offers; nothing after STARTTLS until the
+    /// next EHLO.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.offered
     }
 
     /// STARTTLS; once it succeeds the driver must start TLS, then EHLO again.
     pub fn starttls(&mut self) -> Result<(), Refusal> {
         self.start(&[])?;
-        if !self.starttls {
+        if !self.offered.starttls {
             return Err(Refusal::NoStartTls);
         }
         self.expect(Some(&[b"STARTTLS"]), 2, After::StartTls);
@@ -199,7 +199,7 @@ impl Session {
         if to.iter().any(|to| has_line_break(to)) {
             return Err(Refusal::LineBreak("rcpt"));
         }
-        let waits = !self.pipelining;
+        let waits = !self.offered.pipelining;
         self.expect(Some(&[b"MAIL FROM:", from]), 2, After::Nothing);
         for to in to {
             self.expect(Some(&[b"RCPT TO:", to]), 2, After::Nothing);
@@ -422,10 +422,7 @@ impl Session {
             }
             match exchange.after {
                 After::Nothing | After::ErrorChallenge => {}
-                After::Ehlo => {
-                    self.pipelining = offers_pipelining(&reply.text);
-                    self.starttls = offers_starttls(&reply.text);
-                }
+                After::Ehlo => self.offered = Capabilities::parse(&reply.text),
                 After::Data => {
                     self.in_body = true;
                     self.stuffer = DotStuffer::default();
@@ -434,8 +431,7 @@ impl Session {
                 After::StartTls => {
                     self.replies.clear();
                     // Only the EHLO after the handshake tells what is offered.
-                    self.pipelining = false;
-                    self.starttls = false;
+                    self.offered = Capabilities::default();
                 }
             }
             self.last = Some(reply);
@@ -780,12 +776,12 @@ mod tests {
             "STARTTLS not supported by server"
         );
         let mut session = greeted("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
-        assert!(session.offers_starttls());
+        assert!(session.capabilities().starttls);
         session.starttls().unwrap();
         let (writes, outcome) = run(&mut session, &["220 go\r\n250 injected\r\n"]);
         assert_eq!(writes, ["STARTTLS\r\n"]);
         assert_eq!(outcome, Ok("220 go".into()));
-        assert!(!session.offers_starttls());
+        assert!(!session.capabilities().starttls);
         session.ehlo(b"here").unwrap();
         let (writes, outcome) = run(&mut session, &["250 mx\r\n"]);
         assert_eq!(writes, ["EHLO here\r\n"]);
@@ -915,7 +911,7 @@ mod tests {
             run(&mut session, &["220 go\r\n250 injected\r\n"]).1,
             Ok("220 go".into())
         );
-        assert!(!session.offers_starttls());
+        assert!(!session.capabilities().starttls);
         assert_eq!(
             command(&mut session, b"EHLO", Some(b"here")),
             "EHLO here\r\n"
