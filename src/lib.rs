@@ -9,6 +9,7 @@ pub mod compose;
 pub mod driver;
 mod lua;
 pub mod message;
+pub mod os_error;
 pub mod protocol;
 pub mod tls;
 pub mod wire;

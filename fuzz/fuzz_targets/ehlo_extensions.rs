@@ -1,6 +1,7 @@
-//! choose_auth and the offers_* agree with the references; offers do not
-//! depend on case; a line added at the end withdraws nothing
-//! (tests/oracle/ehlo.rs).
+//! Capabilities::parse agrees with the references (every extension, AUTH's
+//! mechanisms, SIZE's limit, and LuaSocket's choice of mechanism); what is
+//! offered does not depend on case; a line added at the end withdraws
+//! nothing (tests/oracle/ehlo.rs).
 
 #![no_main]
 

@@ -15,7 +15,7 @@ use std::io::{self, Read};
 use super::base64_lines::{Base64Lines, LINE_INPUT};
 use super::quoted_printable::QuotedPrintable;
 use super::{ChunkSource, Encoding, StreamEncoder};
-use crate::driver::errors::strerror;
+use crate::os_error::system_message;
 
 /// Bytes read per chunk: 57 KiB, a whole number of base64 lines, so that a
 /// full block carries nothing over to the next.
@@ -146,15 +146,6 @@ fn fill(file: &mut File, block: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
-}
-
-/// C's strerror text for a system error ("No such file or directory"),
-/// which is what Lua's io functions report; std's own words otherwise.
-fn system_message(error: &io::Error) -> String {
-    match error.raw_os_error() {
-        Some(code) => strerror(code),
-        None => error.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::deadline::deadline;
-use super::errors::{describe, CLOSED, TIMEOUT};
 use super::resolve::resolve;
+use crate::os_error::{describe, CLOSED, TIMEOUT};
+use crate::protocol::deadline::deadline;
 use crate::wire::{Step, Wire};
 
 /// Socket timeouts of zero mean "no limit" to the kernel; never ask for less.
@@ -112,7 +112,7 @@ impl Connection {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        deadline(self.timeout)
+        deadline(self.timeout, Instant::now())
     }
 
     fn write_all(&self, mut bytes: &[u8], deadline: Option<Instant>) -> Result<(), String> {

@@ -1,7 +1,4 @@
-//! The native driver: Rust does the I/O for a session with socket2. Its
-//! timeouts and error words serve the `create` path too.
+//! The native driver: Rust does the I/O for a session with socket2.
 
 pub mod connection;
-pub mod deadline;
-pub mod errors;
 pub mod resolve;

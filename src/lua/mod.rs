@@ -15,7 +15,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::message::boundary::new_boundary;
 use crate::message::layout::lay_out;
-use crate::protocol::extensions::{choose_auth, Mechanism};
+use crate::protocol::capabilities::{Capabilities, Mechanism};
 use mesgt::{read_message, Defaults, ReadError};
 use pieces::MessagePieces;
 
@@ -73,19 +73,17 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
     Ok((Value::UserData(pieces), Value::Nil))
 }
 
-/// `core.auth_mechanism(ext)`: "login", "plain" or nil, chosen from the
-/// EHLO reply as LuaSocket chooses.
+/// `core.auth_mechanism(ext)`: "login", "plain" or nil, chosen from an
+/// EHLO reply as LuaSocket chooses. The reply is a script's argument to
+/// `auth` (LuaSocket's `auth(user, password, ext)`), not necessarily the
+/// session's own, so it is parsed here.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "mlua passes arguments by value"
 )]
 fn auth_mechanism(_: &Lua, ext: mlua::LuaString) -> mlua::Result<Option<&'static str>> {
-    Ok(
-        choose_auth(&ext.as_bytes()).map(|mechanism| match mechanism {
-            Mechanism::Login => "login",
-            Mechanism::Plain => "plain",
-        }),
-    )
+    let offered = Capabilities::parse(&ext.as_bytes());
+    Ok(offered.choose_auth().map(Mechanism::name))
 }
 
 fn unix_now() -> i64 {

@@ -6,7 +6,7 @@
 //! Every method returns values, never raises: run-time failures come back
 //! as `nil, message`, the way the Lua half passes them on.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mlua::{AnyUserData, Lua, LuaString, MultiValue, Table, UserData, UserDataMethods, Value};
 
@@ -15,9 +15,9 @@ use super::compose::LuaStreamedBody;
 use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
-use crate::driver::deadline::{self, ReplyDeadline};
-use crate::driver::errors::CLOSED;
 use crate::message::layout::Segment;
+use crate::os_error::{CLOSED, TIMEOUT};
+use crate::protocol::deadline::{self, ReplyDeadline};
 use crate::protocol::session::{Failure, Refusal, Session};
 use crate::tls::config::{server_name, Configs, Trust};
 use crate::wire::{Step, Wire};
@@ -94,7 +94,13 @@ impl LuaSession {
             Some(connection) => connection.drive(&mut self.wire),
             None => {
                 let step = self.wire.poll();
-                self.replies.check(&step)?;
+                if matches!(step, Step::ReadLine | Step::ReadBytes(_)) {
+                    if !self.replies.may_read(Instant::now()) {
+                        return Err(TIMEOUT.to_string());
+                    }
+                } else {
+                    self.replies.interrupt();
+                }
                 Ok(step)
             }
         }
@@ -290,7 +296,7 @@ impl UserData for LuaSession {
             started(lua, this.wire.session.ehlo(&domain.as_bytes()))
         });
         methods.add_method("offers_starttls", |_, this, ()| {
-            Ok(this.wire.session.offers_starttls())
+            Ok(this.wire.session.capabilities().starttls)
         });
         methods.add_method_mut("starttls", |lua, this, ()| {
             started(lua, this.wire.session.starttls())

@@ -1,8 +1,11 @@
-//! The SMTP protocol without I/O: replies, extensions, DATA framing and the
-//! session state machine that both drivers run.
+//! The SMTP protocol without I/O: replies, what EHLO offers, commands, DATA
+//! framing, deadlines and the session state machine that both drivers run.
 
+pub mod capabilities;
+pub mod command;
+pub mod deadline;
 pub mod dot_stuff;
-pub mod extensions;
+pub mod expect;
 pub mod reply;
 pub mod session;
 pub mod trace;

@@ -3,7 +3,7 @@
 //! the server answers, until the operation is done.
 //!
 //! An operation is a list of exchanges: a command (or none, for the
-//! greeting) and the reply class it needs. A command marked `waits` is
+//! greeting) and the reply it needs. A command marked `waits` is
 //! written only after every earlier reply has arrived; the others go out
 //! together, which is how PIPELINING sends an envelope in one write.
 //!
@@ -14,20 +14,15 @@
 
 use std::collections::VecDeque;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
+use super::capabilities::Capabilities;
+use super::command::Command;
 use super::dot_stuff::{DotStuffer, TERMINATOR};
-use super::extensions::{offers_pipelining, offers_starttls};
+use super::expect::Expect;
 use super::reply::{Reply, ReplyError, ReplyReader};
 use super::trace::Trace;
 
 /// Body bytes are buffered up to this size before the driver writes them.
 pub const BODY_BUFFER: usize = 64 * 1024;
-
-/// The class of an exchange whose every reply is a failure: replies have
-/// classes 1 to 5.
-const ANY_REPLY_FAILS: u16 = 0;
 
 /// What the driver must do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -110,14 +105,11 @@ enum After {
 struct Exchange {
     /// Length of this exchange's command at the front of the staged bytes.
     command: usize,
-    class: u16,
+    expect: Expect,
     waits: bool,
     after: After,
     /// Where the secret starts in the command, for the trace.
     secret_from: Option<usize>,
-    /// The caller judges the reply (LuaSocket's `tp:check`): a reply of
-    /// another class ends the exchange without `after`, and is no rejection.
-    judged: bool,
 }
 
 #[derive(Debug, Default)]
@@ -134,8 +126,7 @@ pub struct Session {
     /// Bytes of the message data so far, before stuffing, for the trace.
     body_size: u64,
     /// What the last EHLO reply offers.
-    pipelining: bool,
-    starttls: bool,
+    offered: Capabilities,
     last: Option<Reply>,
     /// The rejection that ends the operation under way, once the replies
     /// still due have been read.
@@ -154,42 +145,43 @@ impl Session {
     /// Reads the greeting, then sends EHLO.
     pub fn greet(&mut self, domain: &[u8]) -> Result<(), Refusal> {
         self.start(&[("domain", domain)])?;
-        self.expect(None, 2, After::Nothing);
-        self.expect(Some(&[b"EHLO ", domain]), 2, After::Ehlo);
+        self.await_reply(Expect::Completion, After::Nothing);
+        self.queue(Command::Ehlo { domain }, Expect::Completion, After::Ehlo);
         Ok(())
     }
 
     /// EHLO alone, as after STARTTLS.
     pub fn ehlo(&mut self, domain: &[u8]) -> Result<(), Refusal> {
         self.start(&[("domain", domain)])?;
-        self.expect(Some(&[b"EHLO ", domain]), 2, After::Ehlo);
+        self.queue(Command::Ehlo { domain }, Expect::Completion, After::Ehlo);
         Ok(())
     }
 
-    /// Whether the last EHLO reply offers STARTTLS.
-    pub fn offers_starttls(&self) -> bool {
-        self.starttls
+    /// What the last EHLO reply offers; nothing after STARTTLS until the
+    /// next EHLO.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.offered
     }
 
     /// STARTTLS; once it succeeds the driver must start TLS, then EHLO again.
     pub fn starttls(&mut self) -> Result<(), Refusal> {
         self.start(&[])?;
-        if !self.starttls {
+        if !self.offered.starttls {
             return Err(Refusal::NoStartTls);
         }
-        self.expect(Some(&[b"STARTTLS"]), 2, After::StartTls);
+        self.queue(Command::StartTls, Expect::Completion, After::StartTls);
         Ok(())
     }
 
     pub fn mail(&mut self, from: &[u8]) -> Result<(), Refusal> {
         self.start(&[("from", from)])?;
-        self.expect(Some(&[b"MAIL FROM:", from]), 2, After::Nothing);
+        self.queue(Command::Mail { from }, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     pub fn rcpt(&mut self, to: &[u8]) -> Result<(), Refusal> {
         self.start(&[("rcpt", to)])?;
-        self.expect(Some(&[b"RCPT TO:", to]), 2, After::Nothing);
+        self.queue(Command::Rcpt { to }, Expect::Completion, After::Nothing);
         Ok(())
     }
 
@@ -199,11 +191,11 @@ impl Session {
         if to.iter().any(|to| has_line_break(to)) {
             return Err(Refusal::LineBreak("rcpt"));
         }
-        let waits = !self.pipelining;
-        self.expect(Some(&[b"MAIL FROM:", from]), 2, After::Nothing);
-        for to in to {
-            self.expect(Some(&[b"RCPT TO:", to]), 2, After::Nothing);
-            self.exchanges.back_mut().expect("just pushed").waits = waits;
+        let waits = !self.offered.pipelining;
+        self.queue(Command::Mail { from }, Expect::Completion, After::Nothing);
+        for &to in to {
+            let rcpt = Command::Rcpt { to };
+            self.queue(rcpt, Expect::Completion, After::Nothing).waits = waits;
         }
         Ok(())
     }
@@ -211,7 +203,7 @@ impl Session {
     /// Sends DATA; a 3xx reply opens the body.
     pub fn data(&mut self) -> Result<(), Refusal> {
         self.start(&[])?;
-        self.expect(Some(&[b"DATA"]), 3, After::Data);
+        self.queue(Command::Data, Expect::Intermediate, After::Data);
         Ok(())
     }
 
@@ -234,70 +226,46 @@ impl Session {
         self.trace.data(self.body_size);
         self.stuffer.finish(&mut self.output);
         self.output.extend_from_slice(TERMINATOR);
-        self.expect(None, 2, After::Nothing);
+        self.await_reply(Expect::Completion, After::Nothing);
     }
 
     /// RSET: ends the mail transaction under way, if any (RFC 5321 §4.1.1.5).
     pub fn reset(&mut self) -> Result<(), Refusal> {
         self.start(&[])?;
-        self.expect(Some(&[b"RSET"]), 2, After::Nothing);
+        self.queue(Command::Rset, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     pub fn quit(&mut self) -> Result<(), Refusal> {
         self.start(&[])?;
-        self.expect(Some(&[b"QUIT"]), 2, After::Nothing);
+        self.queue(Command::Quit, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     /// AUTH LOGIN: the user name and the password answer one 334 each.
     pub fn login(&mut self, user: &[u8], password: &[u8]) -> Result<(), Refusal> {
         self.start(&[("user", user)])?;
-        self.expect(Some(&[b"AUTH LOGIN"]), 3, After::Nothing);
-        self.expect(Some(&[STANDARD.encode(user).as_bytes()]), 3, After::Nothing);
-        self.redact_last(0);
-        self.expect(
-            Some(&[STANDARD.encode(password).as_bytes()]),
-            2,
-            After::Nothing,
-        );
-        self.redact_last(0);
+        self.queue(Command::AuthLogin, Expect::Intermediate, After::Nothing);
+        self.queue(Command::Secret(user), Expect::Intermediate, After::Nothing);
+        let password = Command::Secret(password);
+        self.queue(password, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     /// AUTH PLAIN with the initial response (RFC 4616).
     pub fn plain(&mut self, user: &[u8], password: &[u8]) -> Result<(), Refusal> {
         self.start(&[("user", user)])?;
-        let credentials = [b"\0".as_slice(), user, b"\0", password].concat();
-        let encoded = STANDARD.encode(credentials);
-        self.expect(
-            Some(&[b"AUTH PLAIN ", encoded.as_bytes()]),
-            2,
-            After::Nothing,
-        );
-        self.redact_last(b"AUTH PLAIN ".len());
+        let plain = Command::AuthPlain { user, password };
+        self.queue(plain, Expect::Completion, After::Nothing);
         Ok(())
     }
 
-    /// AUTH XOAUTH2 with an OAuth 2.0 bearer token, in the form Gmail and
-    /// Outlook take. A 334 reply is an error challenge.
+    /// AUTH XOAUTH2 with an OAuth 2.0 bearer token. A 334 reply is an
+    /// error challenge.
     pub fn xoauth2(&mut self, user: &[u8], token: &[u8]) -> Result<(), Refusal> {
         self.start(&[("user", user)])?;
-        let response = [
-            b"user=".as_slice(),
-            user,
-            b"\x01auth=Bearer ",
-            token,
-            b"\x01\x01",
-        ]
-        .concat();
-        let encoded = STANDARD.encode(response);
-        self.expect(
-            Some(&[b"AUTH XOAUTH2 ", encoded.as_bytes()]),
-            2,
-            After::ErrorChallenge,
-        );
-        self.redact_last(b"AUTH XOAUTH2 ".len());
+        let xoauth2 = Command::AuthXoauth2 { user, token };
+        self.queue(xoauth2, Expect::Completion, After::ErrorChallenge);
         Ok(())
     }
 
@@ -307,28 +275,19 @@ impl Session {
     /// reads the reply, or the script reads it from the socket itself.
     pub fn command(&mut self, verb: &[u8], argument: Option<&[u8]>) -> Result<(), Refusal> {
         self.begin(&[("command", verb), ("command", argument.unwrap_or_default())])?;
-        let mut line = verb.to_ascii_uppercase();
-        let meaning = match line.as_slice() {
-            b"EHLO" => After::Ehlo,
-            b"STARTTLS" => After::StartTls,
-            _ => After::Nothing,
+        let meaning = if verb.eq_ignore_ascii_case(b"EHLO") {
+            After::Ehlo
+        } else if verb.eq_ignore_ascii_case(b"STARTTLS") {
+            After::StartTls
+        } else {
+            After::Nothing
         };
-        // AUTH's argument is the mechanism, then perhaps credentials.
-        let secret_from = match (line.as_slice(), argument) {
-            (b"AUTH", Some(argument)) => argument
-                .iter()
-                .position(|&byte| byte == b' ')
-                .map(|space| b"AUTH ".len() + space + 1),
-            _ => None,
-        };
-        if let Some(argument) = argument {
-            line.push(b' ');
-            line.extend_from_slice(argument);
-        }
-        self.trace.command(&line, secret_from);
-        line.extend_from_slice(b"\r\n");
-        self.output.extend_from_slice(&line);
-        self.sent = Some(line.len());
+        let command = Command::Script { verb, argument };
+        let start = self.output.len();
+        command.write(&mut self.output);
+        let line = &self.output[start..self.output.len() - 2];
+        self.trace.command(line, command.secret_from());
+        self.sent = Some(self.output.len() - start);
         self.unanswered = Some(meaning);
         Ok(())
     }
@@ -340,8 +299,7 @@ impl Session {
     pub fn check(&mut self) -> Result<(), Refusal> {
         self.begin(&[])?;
         let after = self.unanswered.take().unwrap_or(After::Nothing);
-        self.expect(None, 2, after);
-        self.exchanges.back_mut().expect("just queued").judged = true;
+        self.await_reply(Expect::Judged, after);
         Ok(())
     }
 
@@ -409,11 +367,11 @@ impl Session {
                 continue;
             }
             if exchange.after == After::ErrorChallenge && reply.class() == 3 {
-                self.expect(Some(&[]), ANY_REPLY_FAILS, After::Nothing);
+                self.queue(Command::Empty, Expect::Failure, After::Nothing);
                 continue;
             }
-            if reply.class() != exchange.class {
-                if exchange.judged {
+            if !exchange.expect.is_met_by(&reply) {
+                if exchange.expect == Expect::Judged {
                     self.last = Some(reply);
                 } else {
                     self.reject(reply.text);
@@ -422,10 +380,7 @@ impl Session {
             }
             match exchange.after {
                 After::Nothing | After::ErrorChallenge => {}
-                After::Ehlo => {
-                    self.pipelining = offers_pipelining(&reply.text);
-                    self.starttls = offers_starttls(&reply.text);
-                }
+                After::Ehlo => self.offered = Capabilities::parse(&reply.text),
                 After::Data => {
                     self.in_body = true;
                     self.stuffer = DotStuffer::default();
@@ -434,8 +389,7 @@ impl Session {
                 After::StartTls => {
                     self.replies.clear();
                     // Only the EHLO after the handshake tells what is offered.
-                    self.pipelining = false;
-                    self.starttls = false;
+                    self.offered = Capabilities::default();
                 }
             }
             self.last = Some(reply);
@@ -465,28 +419,29 @@ impl Session {
         Ok(())
     }
 
-    /// Queues an exchange; its command is the concatenation of `parts`.
-    fn expect(&mut self, parts: Option<&[&[u8]]>, class: u16, after: After) {
+    /// Queues `command` and the reply it needs; it waits for every earlier
+    /// reply unless told otherwise.
+    fn queue(&mut self, command: Command<'_>, expect: Expect, after: After) -> &mut Exchange {
         let before = self.staged.len();
-        if let Some(parts) = parts {
-            for part in parts {
-                self.staged.extend_from_slice(part);
-            }
-            self.staged.extend_from_slice(b"\r\n");
-        }
+        command.write(&mut self.staged);
+        let length = self.staged.len() - before;
+        let exchange = self.await_reply(expect, after);
+        exchange.command = length;
+        exchange.secret_from = command.secret_from();
+        exchange
+    }
+
+    /// Queues a wait for a reply to no command of its own: the greeting,
+    /// the reply to the data, or one the script's command asked for.
+    fn await_reply(&mut self, expect: Expect, after: After) -> &mut Exchange {
         self.exchanges.push_back(Exchange {
-            command: self.staged.len() - before,
-            class,
+            command: 0,
+            expect,
             waits: true,
             after,
             secret_from: None,
-            judged: false,
         });
-    }
-
-    /// Keeps the last queued command out of the trace from byte `from` on.
-    fn redact_last(&mut self, from: usize) {
-        self.exchanges.back_mut().expect("just queued").secret_from = Some(from);
+        self.exchanges.back_mut().expect("just pushed")
     }
 
     /// Moves to the output every command that may be written now.
@@ -780,12 +735,12 @@ mod tests {
             "STARTTLS not supported by server"
         );
         let mut session = greeted("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
-        assert!(session.offers_starttls());
+        assert!(session.capabilities().starttls);
         session.starttls().unwrap();
         let (writes, outcome) = run(&mut session, &["220 go\r\n250 injected\r\n"]);
         assert_eq!(writes, ["STARTTLS\r\n"]);
         assert_eq!(outcome, Ok("220 go".into()));
-        assert!(!session.offers_starttls());
+        assert!(!session.capabilities().starttls);
         session.ehlo(b"here").unwrap();
         let (writes, outcome) = run(&mut session, &["250 mx\r\n"]);
         assert_eq!(writes, ["EHLO here\r\n"]);
@@ -793,16 +748,6 @@ mod tests {
         session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
         let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n"]);
         assert_eq!(writes.len(), 2, "no PIPELINING after the new EHLO");
-    }
-
-    #[test]
-    fn xoauth2_sends_the_bearer_token_in_the_initial_response() {
-        let mut session = greeted("250-mx\r\n250 AUTH XOAUTH2\r\n");
-        session.xoauth2(b"me@example.com", b"ya29.token").unwrap();
-        let (writes, outcome) = run(&mut session, &["235 2.7.0 Accepted\r\n"]);
-        let expected = STANDARD.encode("user=me@example.com\x01auth=Bearer ya29.token\x01\x01");
-        assert_eq!(writes, [format!("AUTH XOAUTH2 {expected}\r\n")]);
-        assert_eq!(outcome, Ok("235 2.7.0 Accepted".into()));
     }
 
     #[test]
@@ -915,7 +860,7 @@ mod tests {
             run(&mut session, &["220 go\r\n250 injected\r\n"]).1,
             Ok("220 go".into())
         );
-        assert!(!session.offers_starttls());
+        assert!(!session.capabilities().starttls);
         assert_eq!(
             command(&mut session, b"EHLO", Some(b"here")),
             "EHLO here\r\n"

@@ -9,7 +9,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::unverified::Unverified;
-use crate::driver::errors::describe;
+use crate::os_error::describe;
 
 /// How a connection checks the server's certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]

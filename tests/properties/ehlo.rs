@@ -1,4 +1,5 @@
-//! EHLO extensions: LuaSocket's AUTH pattern, and keywords in any case.
+//! What EHLO offers: LuaSocket's AUTH pattern, and keywords and their
+//! parameters in any case.
 
 use proptest::prelude::*;
 

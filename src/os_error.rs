@@ -1,5 +1,7 @@
-//! Network errors in LuaSocket's words, so that scripts that compare error
-//! strings ("timeout", "closed", "connection refused") keep working.
+//! Operating-system errors in the words Lua scripts know: LuaSocket's for
+//! the network ("timeout", "closed", "connection refused"), so that scripts
+//! that compare error strings keep working, and C's strerror for files, as
+//! Lua's io functions report them. Every layer may use these.
 
 use std::io;
 
@@ -19,7 +21,7 @@ pub fn describe(error: &io::Error) -> String {
     }
 }
 
-pub fn describe_errno(code: i32) -> String {
+fn describe_errno(code: i32) -> String {
     let words = match code {
         libc::EADDRINUSE => "address already in use",
         libc::EISCONN => "already connected",
@@ -32,9 +34,17 @@ pub fn describe_errno(code: i32) -> String {
     words.to_string()
 }
 
-/// The system's description of an errno value, as C's strerror gives it
-/// (and Lua's io functions report it).
-pub fn strerror(code: i32) -> String {
+/// C's strerror text for a system error ("No such file or directory"),
+/// which is what Lua's io functions report; std's own words otherwise.
+pub fn system_message(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => strerror(code),
+        None => error.to_string(),
+    }
+}
+
+/// The system's description of an errno value, as C's strerror gives it.
+fn strerror(code: i32) -> String {
     let described = io::Error::from_raw_os_error(code).to_string();
     // std appends " (os error N)" to strerror's text.
     match described.rfind(" (os error ") {
@@ -62,5 +72,11 @@ mod tests {
     #[test]
     fn other_errors_use_the_system_description() {
         assert_eq!(describe_errno(libc::ENETUNREACH), "Network is unreachable");
+        let missing = io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(system_message(&missing), "No such file or directory");
+        assert_eq!(
+            system_message(&io::Error::other("no system error")),
+            "no system error"
+        );
     }
 }

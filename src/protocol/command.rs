@@ -1,0 +1,189 @@
+//! The commands the client writes, each of which knows its bytes and what
+//! of them the trace must not show.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command<'a> {
+    Ehlo {
+        domain: &'a [u8],
+    },
+    /// MAIL FROM:, the address as given (LuaSocket adds no brackets).
+    Mail {
+        from: &'a [u8],
+    },
+    Rcpt {
+        to: &'a [u8],
+    },
+    Data,
+    Rset,
+    Quit,
+    StartTls,
+    /// AUTH LOGIN; the user name and password follow as [`Command::Secret`]s.
+    AuthLogin,
+    /// A credential in base64, alone on its line: AUTH LOGIN's answer to a
+    /// challenge.
+    Secret(&'a [u8]),
+    /// AUTH PLAIN with the initial response (RFC 4616).
+    AuthPlain {
+        user: &'a [u8],
+        password: &'a [u8],
+    },
+    /// AUTH XOAUTH2 with an OAuth 2.0 bearer token, in the form Gmail and
+    /// Outlook take.
+    AuthXoauth2 {
+        user: &'a [u8],
+        token: &'a [u8],
+    },
+    /// The empty line that answers an XOAUTH2 error challenge.
+    Empty,
+    /// A script's own command, as LuaSocket's `tp:command` writes it: the
+    /// verb in capitals, then a space and the argument if there is one.
+    Script {
+        verb: &'a [u8],
+        argument: Option<&'a [u8]>,
+    },
+}
+
+impl Command<'_> {
+    /// Appends the command and its CRLF to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match *self {
+            Command::Ehlo { domain } => write_all(out, &[b"EHLO ", domain]),
+            Command::Mail { from } => write_all(out, &[b"MAIL FROM:", from]),
+            Command::Rcpt { to } => write_all(out, &[b"RCPT TO:", to]),
+            Command::Data => out.extend_from_slice(b"DATA"),
+            Command::Rset => out.extend_from_slice(b"RSET"),
+            Command::Quit => out.extend_from_slice(b"QUIT"),
+            Command::StartTls => out.extend_from_slice(b"STARTTLS"),
+            Command::AuthLogin => out.extend_from_slice(b"AUTH LOGIN"),
+            Command::Secret(secret) => encode(out, secret),
+            Command::AuthPlain { user, password } => {
+                out.extend_from_slice(b"AUTH PLAIN ");
+                encode(out, &[b"\0", user, b"\0", password].concat());
+            }
+            Command::AuthXoauth2 { user, token } => {
+                out.extend_from_slice(b"AUTH XOAUTH2 ");
+                let response = [b"user=", user, b"\x01auth=Bearer ", token, b"\x01\x01"];
+                encode(out, &response.concat());
+            }
+            Command::Empty => {}
+            Command::Script { verb, argument } => {
+                out.extend(verb.iter().map(u8::to_ascii_uppercase));
+                if let Some(argument) = argument {
+                    write_all(out, &[b" ", argument]);
+                }
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Where, in the command's line, the secret starts: the trace shows
+    /// what comes before it only.
+    pub fn secret_from(&self) -> Option<usize> {
+        match *self {
+            Command::Secret(_) => Some(0),
+            Command::AuthPlain { .. } => Some(b"AUTH PLAIN ".len()),
+            Command::AuthXoauth2 { .. } => Some(b"AUTH XOAUTH2 ".len()),
+            // AUTH's argument is the mechanism, then perhaps credentials.
+            Command::Script {
+                verb,
+                argument: Some(argument),
+            } if verb.eq_ignore_ascii_case(b"AUTH") => argument
+                .iter()
+                .position(|&byte| byte == b' ')
+                .map(|space| b"AUTH ".len() + space + 1),
+            _ => None,
+        }
+    }
+}
+
+fn write_all(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+}
+
+/// Appends `bytes` in base64.
+fn encode(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(STANDARD.encode(bytes).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(command: Command<'_>) -> String {
+        let mut out = b"before".to_vec();
+        command.write(&mut out);
+        String::from_utf8(out).unwrap().replacen("before", "", 1)
+    }
+
+    #[test]
+    fn each_command_writes_the_bytes_luasocket_writes() {
+        assert_eq!(line(Command::Ehlo { domain: b"here" }), "EHLO here\r\n");
+        assert_eq!(
+            line(Command::Mail { from: b"<a@x>" }),
+            "MAIL FROM:<a@x>\r\n"
+        );
+        assert_eq!(line(Command::Mail { from: b"a@x" }), "MAIL FROM:a@x\r\n");
+        assert_eq!(line(Command::Rcpt { to: b"<b@y>" }), "RCPT TO:<b@y>\r\n");
+        assert_eq!(line(Command::Data), "DATA\r\n");
+        assert_eq!(line(Command::Rset), "RSET\r\n");
+        assert_eq!(line(Command::Quit), "QUIT\r\n");
+        assert_eq!(line(Command::StartTls), "STARTTLS\r\n");
+        assert_eq!(line(Command::AuthLogin), "AUTH LOGIN\r\n");
+        assert_eq!(line(Command::Secret(b"alice")), "YWxpY2U=\r\n");
+        assert_eq!(line(Command::Secret(b"")), "\r\n");
+        assert_eq!(
+            line(Command::AuthPlain {
+                user: b"alice",
+                password: b"secret"
+            }),
+            "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"
+        );
+        assert_eq!(line(Command::Empty), "\r\n");
+    }
+
+    #[test]
+    fn xoauth2_sends_the_bearer_token_in_the_initial_response() {
+        let command = Command::AuthXoauth2 {
+            user: b"me@example.com",
+            token: b"ya29.token",
+        };
+        let expected = STANDARD.encode("user=me@example.com\x01auth=Bearer ya29.token\x01\x01");
+        assert_eq!(line(command), format!("AUTH XOAUTH2 {expected}\r\n"));
+    }
+
+    #[test]
+    fn a_script_command_has_its_verb_in_capitals_and_its_argument_as_given() {
+        let script = |verb, argument| line(Command::Script { verb, argument });
+        assert_eq!(script(b"noop", None), "NOOP\r\n");
+        assert_eq!(script(b"Mail", Some(b"FROM:<a@x>")), "MAIL FROM:<a@x>\r\n");
+        assert_eq!(script(b"x", Some(b"")), "X \r\n");
+    }
+
+    #[test]
+    fn only_credentials_are_secret() {
+        let secret = |command: Command<'_>| command.secret_from();
+        assert_eq!(secret(Command::Mail { from: b"<a@x>" }), None);
+        assert_eq!(secret(Command::AuthLogin), None);
+        assert_eq!(secret(Command::Secret(b"alice")), Some(0));
+        let plain = Command::AuthPlain {
+            user: b"a",
+            password: b"b",
+        };
+        assert_eq!(secret(plain), Some(11));
+        let xoauth2 = Command::AuthXoauth2 {
+            user: b"a",
+            token: b"b",
+        };
+        assert_eq!(secret(xoauth2), Some(13));
+        let script = |verb, argument| secret(Command::Script { verb, argument });
+        assert_eq!(script(b"auth", Some(b"PLAIN AGFsaWNl")), Some(11));
+        assert_eq!(script(b"AUTH", Some(b"LOGIN")), None);
+        assert_eq!(script(b"AUTH", None), None);
+        assert_eq!(script(b"NOOP", Some(b"a b")), None);
+    }
+}
