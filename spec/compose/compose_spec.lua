@@ -48,7 +48,9 @@ describe("smtp.compose", function()
 
         it("never shows Bcc in the message", function()
             local message = written({ from = FROM, to = "a@example.com", bcc = "secret@example.com" })
-            assert.falsy(message:lower():find("bcc", 1, true), message)
+            -- A field at the start of a line (the random Message-ID may hold
+            -- the letters "bcc").
+            assert.falsy(("\n" .. message:lower()):find("\nbcc:", 1, true), message)
             assert.falsy(message:find("secret", 1, true), message)
         end)
     end)
