@@ -8,8 +8,9 @@ use std::sync::Arc;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
 
+use crate::protocol::dialogue::{Dialogue, Next, Policy};
 use crate::protocol::reply::Reply;
-use crate::protocol::session::{Failure, Next, Session};
+use crate::protocol::session::Failure;
 use crate::tls::errors::describe;
 use crate::tls::records::RecordFraming;
 
@@ -28,15 +29,17 @@ pub enum Step {
     Body,
     /// A script's own command is written; this is its length.
     Sent(usize),
-    /// The TLS handshake that [`Wire::secure`] started is complete.
-    Secured,
-    /// The operation is over. On success, its last reply.
-    Done(Result<Reply, Failure>),
+    /// Start TLS now: call [`Wire::secure`], then poll again.
+    Secure,
+    /// Make a new connection, then poll again.
+    Connect,
+    /// The operation is over. On success, its last reply, if it had one.
+    Done(Result<Option<Reply>, Failure>),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Wire {
-    pub session: Session,
+    pub dialogue: Dialogue,
     tls: Option<Tls>,
 }
 
@@ -46,12 +49,19 @@ struct Tls {
     /// Ciphertext to write.
     output: Vec<u8>,
     framing: RecordFraming,
-    /// Set until [`Step::Secured`] has been reported.
+    /// Set until the dialogue has been told that the handshake is over.
     handshaking: bool,
     failure: Option<String>,
 }
 
 impl Wire {
+    pub fn new(policy: Policy) -> Wire {
+        Wire {
+            dialogue: Dialogue::new(policy),
+            tls: None,
+        }
+    }
+
     /// Starts TLS from the next byte on: at once for implicit TLS, or after
     /// STARTTLS's reply.
     pub fn secure(
@@ -88,11 +98,13 @@ impl Wire {
 
     pub fn poll(&mut self) -> Step {
         let Some(tls) = &mut self.tls else {
-            return match self.session.poll() {
+            return match self.dialogue.poll() {
                 Next::Write => Step::Write,
                 Next::Read => Step::ReadLine,
                 Next::Body => Step::Body,
                 Next::Sent(length) => Step::Sent(length),
+                Next::Secure => Step::Secure,
+                Next::Connect => Step::Connect,
                 Next::Done(outcome) => Step::Done(outcome),
             };
         };
@@ -114,19 +126,25 @@ impl Wire {
             }
             if tls.handshaking {
                 tls.handshaking = false;
-                return Step::Secured;
+                self.dialogue.secured();
             }
-            match self.session.poll() {
+            match self.dialogue.poll() {
                 Next::Write => {
+                    let session = &mut self.dialogue.session;
                     tls.connection
                         .writer()
-                        .write_all(self.session.output())
+                        .write_all(session.output())
                         .expect("the plaintext buffer has no limit");
-                    self.session.written();
+                    session.written();
                 }
                 Next::Read => return Step::ReadBytes(tls.framing.wanted()),
                 Next::Body => return Step::Body,
                 Next::Sent(length) => return Step::Sent(length),
+                Next::Secure => return Step::Secure,
+                Next::Connect => {
+                    self.tls = None;
+                    return Step::Connect;
+                }
                 Next::Done(outcome) => return Step::Done(outcome),
             }
         }
@@ -136,7 +154,7 @@ impl Wire {
     pub fn output(&self) -> &[u8] {
         match &self.tls {
             Some(tls) => &tls.output,
-            None => self.session.output(),
+            None => self.dialogue.session.output(),
         }
     }
 
@@ -144,14 +162,14 @@ impl Wire {
     pub fn written(&mut self) {
         match &mut self.tls {
             Some(tls) => tls.output.clear(),
-            None => self.session.written(),
+            None => self.dialogue.session.written(),
         }
     }
 
     /// Takes bytes the server sent.
     pub fn receive(&mut self, mut bytes: &[u8]) {
         let Some(tls) = &mut self.tls else {
-            self.session.receive(bytes);
+            self.dialogue.session.receive(bytes);
             return;
         };
         tls.framing.consume(bytes);
@@ -168,7 +186,7 @@ impl Wire {
             loop {
                 match tls.connection.reader().read(&mut plaintext) {
                     Ok(0) => break,
-                    Ok(read) => self.session.receive(&plaintext[..read]),
+                    Ok(read) => self.dialogue.session.receive(&plaintext[..read]),
                     Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                     Err(error) => {
                         tls.failure = Some(format!("TLS failed: {error}"));
@@ -181,7 +199,7 @@ impl Wire {
 
     /// Takes one line the server sent, without its line end (plain only).
     pub fn receive_line(&mut self, line: &[u8]) {
-        self.session.receive_line(line);
+        self.dialogue.session.receive_line(line);
     }
 
     /// Whether TLS is on.
@@ -198,6 +216,8 @@ mod tests {
     use rustls::{RootCertStore, ServerConfig, ServerConnection};
 
     use super::*;
+    use crate::protocol::dialogue::TlsMode;
+    use crate::protocol::session::Session;
     use crate::tls::config::server_name;
 
     /// A CA and a server certificate for localhost, made for this test.
@@ -335,6 +355,18 @@ mod tests {
         }
     }
 
+    fn policy(tls: TlsMode) -> Policy {
+        Policy { tls, auth: None }
+    }
+
+    /// A wire for implicit TLS, whose opening has asked for TLS.
+    fn implicit() -> Wire {
+        let mut wire = Wire::new(policy(TlsMode::Implicit));
+        wire.dialogue.open().unwrap();
+        assert_eq!(wire.poll(), Step::Secure);
+        wire
+    }
+
     /// Runs the wire's operation against `server`, reading exactly the
     /// byte counts the wire asks for, as a `create()` socket would.
     fn run(wire: &mut Wire, server: &mut Server) -> Step {
@@ -365,9 +397,9 @@ mod tests {
 
     fn reply(step: Step) -> String {
         match step {
-            Step::Done(Ok(reply)) => String::from_utf8(reply.text).unwrap(),
+            Step::Done(Ok(Some(reply))) => String::from_utf8(reply.text).unwrap(),
             Step::Done(Err(failure)) => {
-                format!("failed: {}", String::from_utf8_lossy(failure.message()))
+                format!("failed: {}", String::from_utf8_lossy(&failure.message()))
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -387,18 +419,16 @@ mod tests {
             ],
             false,
         );
-        let mut wire = Wire::default();
-        wire.session.greet(b"here").unwrap();
-        assert_eq!(reply(run(&mut wire, &mut server)), "250-mx\n250 STARTTLS");
-        wire.session.starttls().unwrap();
-        assert_eq!(reply(run(&mut wire, &mut server)), "220 go ahead");
+        let mut wire = Wire::new(policy(TlsMode::StartTls));
+        wire.dialogue.greet(b"here").unwrap();
+        assert_eq!(run(&mut wire, &mut server), Step::Secure);
         let config = client_config(&certificates.ca);
         wire.secure(config, server_name("localhost").unwrap())
             .unwrap();
-        assert_eq!(run(&mut wire, &mut server), Step::Secured);
-        wire.session.ehlo(b"here").unwrap();
         assert_eq!(reply(run(&mut wire, &mut server)), "250-mx\n250 PIPELINING");
-        wire.session.mail(b"<a@x>").unwrap();
+        wire.dialogue
+            .operation(|session| session.mail(b"<a@x>"))
+            .unwrap();
         assert_eq!(reply(run(&mut wire, &mut server)), "250 ok");
         assert_eq!(
             server.lines,
@@ -410,7 +440,7 @@ mod tests {
     fn a_certificate_for_another_name_fails_the_handshake() {
         let certificates = certificates("test CA");
         let mut server = Server::new(&certificates, &["220 mx\r\n"], true);
-        let mut wire = Wire::default();
+        let mut wire = implicit();
         wire.secure(
             client_config(&certificates.ca),
             server_name("mx.example").unwrap(),
@@ -429,7 +459,7 @@ mod tests {
     fn an_unknown_ca_fails_the_handshake() {
         let certificates = certificates("test CA");
         let mut server = Server::new(&certificates, &["220 mx\r\n"], true);
-        let mut wire = Wire::default();
+        let mut wire = implicit();
         let stranger = self::certificates("another CA").ca;
         wire.secure(client_config(&stranger), server_name("localhost").unwrap())
             .unwrap();
@@ -448,25 +478,25 @@ mod tests {
             true,
         );
         // The greeting waits in the server's TLS buffer until the handshake.
-        let mut wire = Wire::default();
+        let mut wire = implicit();
         wire.secure(
             client_config(&certificates.ca),
             server_name("localhost").unwrap(),
         )
         .unwrap();
-        assert_eq!(run(&mut wire, &mut server), Step::Secured);
+        assert_eq!(run(&mut wire, &mut server), Step::Done(Ok(None)));
         assert_eq!(wire.tls_description().unwrap().0, "TLSv1.3");
-        wire.session.greet(b"here").unwrap();
+        wire.dialogue.greet(b"here").unwrap();
         assert_eq!(reply(run(&mut wire, &mut server)), "250 mx");
-        wire.session.data().unwrap();
+        wire.dialogue.operation(Session::data).unwrap();
         assert_eq!(run(&mut wire, &mut server), Step::Body);
         let line = b"0123456789012345678901234567890123456789\r\n";
         for _ in 0..5000 {
-            if wire.session.body(line) {
+            if wire.dialogue.session.body(line) {
                 assert_eq!(run(&mut wire, &mut server), Step::Body);
             }
         }
-        wire.session.end_body();
+        wire.dialogue.session.end_body();
         assert_eq!(reply(run(&mut wire, &mut server)), "250 queued");
         // EHLO, DATA, the lines, the empty line of the terminator's own
         // CRLF (as LuaSocket sends it), and the dot.

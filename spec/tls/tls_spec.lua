@@ -615,34 +615,6 @@ describe("TLS", function()
     end)
 end)
 
-describe("the tls mode", function()
-    -- session.lua returns a factory; this is a second instance, for its
-    -- tls_mode(tls, port, create) alone.
-    local tls_mode = require("socket.smtp.session")(smtp).tls_mode
-    local cases = {
-        { port = 465, mode = "tls" },
-        { port = "465", mode = "tls" },
-        { port = 465, create = socket.tcp, mode = "none" },
-        { port = "465", create = socket.tcp, mode = "none" },
-        { tls = "none", port = 465, mode = "none" },
-        { tls = "starttls", port = 465, mode = "starttls" },
-        { tls = "auto", port = 465, mode = "auto" },
-        { tls = "tls", port = 25, create = socket.tcp, mode = "tls" },
-        { tls = "starttls", port = 587, mode = "starttls" },
-        { port = 25, mode = "none" },
-        { port = 587, mode = "none" },
-        { port = "587", mode = "none" },
-        { mode = "none" },
-    }
-    for _, case in ipairs(cases) do
-        it(("is %s for tls = %s, port = %s%s"):format(case.mode, tostring(case.tls),
-            type(case.port) == "string" and '"' .. case.port .. '"' or tostring(case.port),
-            case.create and ", with create" or ""), function()
-            assert.are.equal(case.mode, tls_mode(case.tls, case.port, case.create))
-        end)
-    end
-end)
-
 describe("the TLS fields", function()
     local MISUSE = {
         { "tls", "startls", [[bad field 'tls' ("none", "auto", "starttls" or "tls" expected, got "startls")]] },

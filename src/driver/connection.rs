@@ -90,9 +90,10 @@ impl Connection {
         }
     }
 
-    /// Runs `wire` until it wants a body chunk ([`Step::Body`]), has
-    /// finished a handshake ([`Step::Secured`]) or its operation is over
-    /// ([`Step::Done`]). An I/O error is LuaSocket's message for it.
+    /// Runs `wire` until it wants a body chunk ([`Step::Body`]), TLS or a
+    /// new connection ([`Step::Secure`], [`Step::Connect`]), or its
+    /// operation is over ([`Step::Done`]). An I/O error is LuaSocket's
+    /// message for it.
     pub fn drive(&mut self, wire: &mut Wire) -> Result<Step, String> {
         let mut deadline = self.deadline();
         loop {
@@ -182,6 +183,7 @@ mod tests {
     use std::thread;
 
     use super::*;
+    use crate::protocol::dialogue::Policy;
 
     /// A one-connection server on a free loopback port that sends `greeting`
     /// and then answers every line it reads with `answer`.
@@ -206,9 +208,9 @@ mod tests {
         let port = server("220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n");
         let mut connection =
             Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).unwrap();
-        let mut wire = Wire::default();
-        wire.session.greet(b"here").unwrap();
-        let Ok(Step::Done(Ok(reply))) = connection.drive(&mut wire) else {
+        let mut wire = Wire::new(Policy::default());
+        wire.dialogue.greet(b"here").unwrap();
+        let Ok(Step::Done(Ok(Some(reply)))) = connection.drive(&mut wire) else {
             panic!()
         };
         assert_eq!(reply.text, b"250-mx\n250 PIPELINING");
@@ -221,8 +223,8 @@ mod tests {
         theirs.set_nonblocking(true).unwrap();
         let timeout = Some(Duration::from_secs(5));
         let mut connection = Connection::adopt(theirs.as_raw_fd(), timeout).unwrap();
-        let mut wire = Wire::default();
-        wire.session.greet(b"here").unwrap();
+        let mut wire = Wire::new(Policy::default());
+        wire.dialogue.greet(b"here").unwrap();
         assert!(matches!(connection.drive(&mut wire), Ok(Step::Done(Ok(_)))));
         connection.release();
         let mut buffer = [0u8; 8];
@@ -255,8 +257,8 @@ mod tests {
         let port = server("", "");
         let timeout = Duration::from_millis(200);
         let mut connection = Connection::open("127.0.0.1", &port, Some(timeout)).unwrap();
-        let mut wire = Wire::default();
-        wire.session.greet(b"here").unwrap();
+        let mut wire = Wire::new(Policy::default());
+        wire.dialogue.greet(b"here").unwrap();
         let started = Instant::now();
         assert_eq!(
             connection.drive(&mut wire).err().as_deref(),
@@ -276,8 +278,8 @@ mod tests {
         thread::spawn(move || drop(listener.accept()));
         let mut connection =
             Connection::open("127.0.0.1", &port, Some(Duration::from_secs(5))).unwrap();
-        let mut wire = Wire::default();
-        wire.session.greet(b"here").unwrap();
+        let mut wire = Wire::new(Policy::default());
+        wire.dialogue.greet(b"here").unwrap();
         assert_eq!(connection.drive(&mut wire).err().as_deref(), Some("closed"));
     }
 }

@@ -15,7 +15,6 @@ use mlua::{Lua, Table, Value};
 
 use crate::message::boundary::new_boundary;
 use crate::message::layout::lay_out;
-use crate::protocol::capabilities::{Capabilities, Mechanism};
 use mesgt::{read_message, Defaults, ReadError};
 use pieces::MessagePieces;
 
@@ -31,9 +30,7 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     core.set("message", lua.create_function(message)?)?;
     core.set("attach", lua.create_function(attach::attach)?)?;
     core.set("compose", lua.create_function(compose::compose)?)?;
-    core.set("connect", lua.create_function(session::connect)?)?;
-    core.set("session", lua.create_function(session::detached)?)?;
-    core.set("auth_mechanism", lua.create_function(auth_mechanism)?)?;
+    core.set("session", lua.create_function(session::new)?)?;
     #[cfg(debug_assertions)]
     core.set("_panic", lua.create_function(panic_on_purpose)?)?;
     Ok(core)
@@ -71,19 +68,6 @@ fn message(lua: &Lua, (mesgt, zone): (Value, Value)) -> mlua::Result<(Value, Val
     };
     let pieces = lua.create_userdata(pieces)?;
     Ok((Value::UserData(pieces), Value::Nil))
-}
-
-/// `core.auth_mechanism(ext)`: "login", "plain" or nil, chosen from an
-/// EHLO reply as LuaSocket chooses. The reply is a script's argument to
-/// `auth` (LuaSocket's `auth(user, password, ext)`), not necessarily the
-/// session's own, so it is parsed here.
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "mlua passes arguments by value"
-)]
-fn auth_mechanism(_: &Lua, ext: mlua::LuaString) -> mlua::Result<Option<&'static str>> {
-    let offered = Capabilities::parse(&ext.as_bytes());
-    Ok(offered.choose_auth().map(Mechanism::name))
 }
 
 fn unix_now() -> i64 {

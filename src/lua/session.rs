@@ -1,12 +1,12 @@
-//! The session userdata: a [`Session`] and, on the native path, the
-//! [`Connection`] it runs over. Its methods start operations and advance
-//! them; the Lua half (`lua/socket/smtp/session.lua`) decides which
-//! operations to run and, on the `create` path, does the socket calls.
+//! The session userdata: a [`Dialogue`] on its [`Wire`] and, on the native
+//! path, the [`Connection`] it runs over. Its methods start operations and
+//! advance them; the Lua half (`lua/socket/smtp/session.lua`) moves the
+//! bytes on the `create` path and pumps LTN12 sources.
 //!
-//! Every method returns values, never raises: run-time failures come back
-//! as `nil, message`, the way the Lua half passes them on.
+//! Every method returns a tag and its values, never raises for a run-time
+//! failure (see [`Tag`]).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mlua::{AnyUserData, Lua, LuaString, MultiValue, Table, UserData, UserDataMethods, Value};
 
@@ -16,92 +16,188 @@ use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
 use crate::driver::connection::Connection;
 use crate::message::layout::Segment;
-use crate::os_error::{CLOSED, TIMEOUT};
+use crate::os_error::TIMEOUT;
+use crate::protocol::capabilities::Mechanism;
 use crate::protocol::deadline::{self, ReplyDeadline};
+use crate::protocol::dialogue::{Policy, TlsMode};
 use crate::protocol::session::{Failure, Refusal, Session};
 use crate::tls::config::{server_name, Configs, Trust};
 use crate::wire::{Step, Wire};
 
-/// A session operation that authenticates with a user and a secret.
-type Authenticate = fn(&mut Session, &[u8], &[u8]) -> Result<(), Refusal>;
+/// What a value handed to Lua is: the first value of every return, and
+/// the only thing the Lua half decides on.
+#[derive(Debug, Clone, Copy)]
+enum Tag {
+    /// `"write", bytes`: write them (`create` path).
+    Write,
+    /// `"read"` a line, or `"read", count` bytes (`create` path).
+    Read,
+    /// `"body"`: the data phase wants body chunks.
+    Body,
+    /// `"sent", length`: a script's command is written.
+    Sent,
+    /// `"connect"`: the session needs a new connection; then advance.
+    Connect,
+    /// `"ready"[, version, cipher]`: the connection is readied (TLS on,
+    /// if the mode asks for it from the first byte).
+    Ready,
+    /// `"done", code, reply`: the operation succeeded.
+    Done,
+    /// `"rejected", reply`: the server said no; the session can go on.
+    Rejected,
+    /// `"refused", message`: the operation could not start, or a step of it
+    /// could not; nothing of that step was sent.
+    Refused,
+    /// `"failed", message`: the connection failed.
+    Failed,
+    /// `"source", f`: a script's body source for Lua to drain (`pump`).
+    Source,
+    /// `"pumped"`: every piece of the message is in (`pump`).
+    Pumped,
+}
+
+impl Tag {
+    fn name(self) -> &'static str {
+        match self {
+            Tag::Write => "write",
+            Tag::Read => "read",
+            Tag::Body => "body",
+            Tag::Sent => "sent",
+            Tag::Connect => "connect",
+            Tag::Ready => "ready",
+            Tag::Done => "done",
+            Tag::Rejected => "rejected",
+            Tag::Refused => "refused",
+            Tag::Failed => "failed",
+            Tag::Source => "source",
+            Tag::Pumped => "pumped",
+        }
+    }
+}
+
+/// How TLS is verified, from the session's options.
+struct TlsOptions {
+    /// Sent as SNI and checked against the certificate.
+    servername: String,
+    /// The CAs to trust; the system's when `None`.
+    cafile: Option<String>,
+    verify: bool,
+}
 
 pub struct LuaSession {
     wire: Wire,
+    tls: TlsOptions,
     /// The native connection; `None` on the `create` path, and once Lua has
     /// taken an adopted connection's socket back.
     connection: Option<Connection>,
-    /// The `create` path's bound on waiting for replies; its timeout is an
-    /// adopted connection's too.
+    /// The `create` path's bound on waiting for replies; its timeout is the
+    /// native connections' too.
     replies: ReplyDeadline,
-    /// Set by `close`: a closed native session only answers "closed".
-    closed: bool,
     /// The module's own source whose bytes [`LuaSession::pump`] is sending.
     reader: Option<AnyUserData>,
 }
 
-/// `core.connect(host, port, timeout)`: a native session, or nil, message.
-pub fn connect(
+/// `core.session(options, server, port, own_socket, timeout)`: a session,
+/// not connected yet. `options` holds the extension fields (tls, cafile,
+/// servername, verify, auth, trace), checked by the Lua half already;
+/// `own_socket` says that `create()` makes the connections.
+pub fn new(
     lua: &Lua,
-    (host, port, timeout): (LuaString, Value, Option<f64>),
-) -> mlua::Result<MultiValue> {
-    let service = match port {
-        Value::Integer(number) => number.to_string(),
-        Value::Number(number) if number.fract() == 0.0 => format!("{number:.0}"),
-        other => text(lua, other)?.to_str()?.to_string(),
+    (options, server, port, own_socket, timeout): (Option<Table>, Value, Value, bool, Option<f64>),
+) -> mlua::Result<LuaSession> {
+    let field = |name: &str| -> mlua::Result<Option<LuaString>> {
+        match &options {
+            Some(options) => options.get(name),
+            None => Ok(None),
+        }
     };
-    match Connection::open(&host.to_str()?, &service, deadline::timeout(timeout)) {
-        Ok(connection) => values(lua, (LuaSession::new(Some(connection), None),)),
-        Err(message) => values(lua, (Value::Nil, message)),
+    let asked = field("tls")?.and_then(|name| TlsMode::named(&name.as_bytes()));
+    let port_465 = lua.coerce_number(port)? == Some(465.0);
+    let auth = field("auth")?.and_then(|name| Mechanism::named(&name.as_bytes()));
+    let policy = Policy {
+        tls: TlsMode::choose(asked, port_465, own_socket),
+        auth,
+    };
+    let mut wire = Wire::new(policy);
+    let traced = match &options {
+        Some(options) => !matches!(options.get("trace")?, Value::Nil | Value::Boolean(false)),
+        None => false,
+    };
+    if traced {
+        wire.dialogue.session.enable_trace();
     }
-}
-
-/// `core.session(timeout)`: a session for the `create` path, where Lua does
-/// the I/O; `timeout` bounds each wait for a reply, as on the native path.
-pub fn detached(_: &Lua, timeout: Option<f64>) -> mlua::Result<LuaSession> {
-    Ok(LuaSession::new(None, deadline::timeout(timeout)))
+    let servername = match field("servername")? {
+        Some(name) => name.to_string_lossy(),
+        None => match server {
+            Value::String(name) => name.to_string_lossy(),
+            other => other.to_string()?,
+        },
+    };
+    let verify = match &options {
+        Some(options) => options.get::<Value>("verify")?.as_boolean() != Some(false),
+        None => true,
+    };
+    Ok(LuaSession {
+        wire,
+        tls: TlsOptions {
+            servername,
+            cafile: field("cafile")?.map(|path| path.to_string_lossy()),
+            verify,
+        },
+        connection: None,
+        replies: ReplyDeadline::new(deadline::timeout(timeout)),
+        reader: None,
+    })
 }
 
 impl LuaSession {
-    fn new(connection: Option<Connection>, timeout: Option<Duration>) -> LuaSession {
-        LuaSession {
-            wire: Wire::default(),
-            connection,
-            replies: ReplyDeadline::new(timeout),
-            closed: false,
-            reader: None,
+    /// Starts an operation and runs it as far as it goes without Lua: on
+    /// the native path, to its end or its body.
+    fn run(
+        &mut self,
+        lua: &Lua,
+        start: impl FnOnce(&mut Wire) -> Result<(), Refusal>,
+    ) -> mlua::Result<MultiValue> {
+        match start(&mut self.wire) {
+            Ok(()) => self.advance(lua),
+            Err(refusal) => values(lua, (Tag::Refused.name(), refusal.message())),
         }
     }
 
-    /// The next step of the operation under way, as Lua sees it:
-    /// `"write", bytes`, `"read"` (a line) and `"read", count` (create path
-    /// only), `true` when a body chunk is wanted, `version, cipher` when a
-    /// TLS handshake is complete, `code, reply` when the operation
-    /// succeeded, `false, reply` when the server rejected it (the session
-    /// can go on), and `nil, message` when the connection failed.
+    /// The next step of the operation under way, tagged.
     fn advance(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
-        match self.next_step() {
+        match self.next_step(lua) {
             Ok(step) => self.step_values(lua, step),
-            Err(message) => values(lua, (Value::Nil, message)),
+            Err(message) => values(lua, (Tag::Failed.name(), message)),
         }
     }
 
-    /// The next step: on the native path, after doing the I/O it needs.
-    fn next_step(&mut self) -> Result<Step, String> {
-        if self.closed {
-            return Err(CLOSED.to_string());
-        }
-        match &mut self.connection {
-            Some(connection) => connection.drive(&mut self.wire),
-            None => {
-                let step = self.wire.poll();
-                if matches!(step, Step::ReadLine | Step::ReadBytes(_)) {
-                    if !self.replies.may_read(Instant::now()) {
-                        return Err(TIMEOUT.to_string());
+    /// The next step for Lua: on the native path, after doing the I/O it
+    /// needs; TLS is started here, whichever the path.
+    fn next_step(&mut self, lua: &Lua) -> Result<Step, String> {
+        loop {
+            let step = match &mut self.connection {
+                Some(connection) => connection.drive(&mut self.wire)?,
+                None => {
+                    let step = self.wire.poll();
+                    if matches!(step, Step::ReadLine | Step::ReadBytes(_)) {
+                        if !self.replies.may_read(Instant::now()) {
+                            return Err(TIMEOUT.to_string());
+                        }
+                    } else {
+                        self.replies.interrupt();
                     }
-                } else {
-                    self.replies.interrupt();
+                    step
                 }
-                Ok(step)
+            };
+            match step {
+                Step::Secure => self.secure(lua)?,
+                Step::Connect => {
+                    self.connection = None;
+                    self.replies.interrupt();
+                    return Ok(Step::Connect);
+                }
+                step => return Ok(step),
             }
         }
     }
@@ -111,34 +207,53 @@ impl LuaSession {
             Step::Write => {
                 let bytes = lua.create_string(self.wire.output())?;
                 self.wire.written();
-                values(lua, ("write", bytes))
+                values(lua, (Tag::Write.name(), bytes))
             }
-            Step::ReadLine => values(lua, ("read",)),
-            Step::ReadBytes(count) => values(lua, ("read", count)),
-            Step::Body => values(lua, (true,)),
-            Step::Sent(length) => values(lua, (length,)),
-            Step::Secured => {
-                let (version, cipher) = self.wire.tls_description().unwrap_or_default();
-                values(lua, (version, cipher))
-            }
-            Step::Done(Ok(reply)) => values(lua, (reply.code, lua.create_string(&reply.text)?)),
-            Step::Done(Err(Failure::Rejected(text))) => {
-                values(lua, (false, lua.create_string(&text)?))
-            }
+            Step::ReadLine => values(lua, (Tag::Read.name(),)),
+            Step::ReadBytes(count) => values(lua, (Tag::Read.name(), count)),
+            Step::Body => values(lua, (Tag::Body.name(),)),
+            Step::Sent(length) => values(lua, (Tag::Sent.name(), length)),
+            Step::Connect | Step::Secure => values(lua, (Tag::Connect.name(),)),
+            Step::Done(Ok(Some(reply))) => values(
+                lua,
+                (
+                    Tag::Done.name(),
+                    reply.code,
+                    lua.create_string(&reply.text)?,
+                ),
+            ),
+            Step::Done(Ok(None)) => match self.wire.tls_description() {
+                Some((version, cipher)) => values(lua, (Tag::Ready.name(), version, cipher)),
+                None => values(lua, (Tag::Ready.name(),)),
+            },
             Step::Done(Err(failure)) => {
-                values(lua, (Value::Nil, lua.create_string(failure.message())?))
+                let tag = match failure {
+                    Failure::Rejected(_) => Tag::Rejected,
+                    Failure::Refused(_) => Tag::Refused,
+                    _ => Tag::Failed,
+                };
+                values(lua, (tag.name(), lua.create_string(failure.message())?))
             }
         }
+    }
+
+    /// Adds a body chunk; when the buffer is full, writes it (native) or
+    /// hands it to Lua. `"body"` when more is wanted.
+    fn body(&mut self, lua: &Lua, chunk: &[u8]) -> mlua::Result<MultiValue> {
+        if self.wire.dialogue.session.body(chunk) {
+            return self.advance(lua);
+        }
+        values(lua, (Tag::Body.name(),))
     }
 
     /// Sends a message made by `smtp.message` as the body, pulling its
     /// pieces here rather than through its Lua source. `readers` maps the
     /// module's own sources (`smtp.attach`'s, `smtp.compose`'s attachments)
     /// to their [`LuaChunkSource`]s, which are pulled here too.
-    /// Returns `true` once every piece is in (the driver then ends the
-    /// body), `"source", f` for a script's body source that Lua must drain
-    /// before calling again, `"write", bytes` on the create path when the
-    /// buffer is full, or `nil, message`.
+    /// Returns `"pumped"` once every piece is in (Lua then calls `finish`),
+    /// `"source", f` for a script's body source that Lua must drain before
+    /// calling again, `"write", bytes` on the create path when the buffer
+    /// is full, or `"failed", message`.
     fn pump(
         &mut self,
         lua: &Lua,
@@ -147,30 +262,29 @@ impl LuaSession {
     ) -> mlua::Result<MultiValue> {
         pieces.set_draining(false);
         loop {
-            if self.wire.session.body_full() {
-                match self.next_step() {
+            if self.wire.dialogue.session.body_full() {
+                match self.next_step(lua) {
                     Ok(Step::Body) => {}
                     Ok(step) => return self.step_values(lua, step),
-                    Err(message) => return values(lua, (Value::Nil, message)),
+                    Err(message) => return values(lua, (Tag::Failed.name(), message)),
                 }
             }
+            let session = &mut self.wire.dialogue.session;
             // A reader under way stays in `self.reader` only while it has more.
             if let Some(reader) = self.reader.take() {
                 let mut chunks = reader.borrow_mut::<LuaChunkSource>()?;
                 match chunks.0.next_chunk() {
-                    Ok(Some(chunk)) => self.wire.session.body(chunk),
+                    Ok(Some(chunk)) => session.body(chunk),
                     Ok(None) => continue,
-                    Err(message) => return values(lua, (Value::Nil, message)),
+                    Err(message) => return values(lua, (Tag::Failed.name(), message)),
                 };
                 drop(chunks);
                 self.reader = Some(reader);
                 continue;
             }
             match pieces.next_piece() {
-                Ok(Some(Segment::Bytes(bytes))) => self.wire.session.body(&bytes),
-                Ok(Some(Segment::Leaf(LuaBody::Text(text)))) => {
-                    self.wire.session.body(&text.as_bytes())
-                }
+                Ok(Some(Segment::Bytes(bytes))) => session.body(&bytes),
+                Ok(Some(Segment::Leaf(LuaBody::Text(text)))) => session.body(&text.as_bytes()),
                 Ok(Some(Segment::Leaf(LuaBody::Source(source)))) => {
                     match readers.raw_get::<Value>(&source)? {
                         Value::UserData(reader) if reader.is::<LuaChunkSource>() => {
@@ -179,38 +293,30 @@ impl LuaSession {
                         }
                         _ => {
                             pieces.set_draining(true);
-                            return values(lua, ("source", source));
+                            return values(lua, (Tag::Source.name(), source));
                         }
                     }
                 }
-                Ok(None) => return values(lua, (true,)),
-                Err(why) => return values(lua, (Value::Nil, why)),
+                Ok(None) => return values(lua, (Tag::Pumped.name(),)),
+                Err(why) => return values(lua, (Tag::Failed.name(), why)),
             };
         }
     }
 
-    /// Starts TLS: `servername` is sent as SNI and checked against the
-    /// certificate, which must come from `cafile`'s CAs (or the system's),
-    /// unless `verify` is false.
-    fn secure(
-        &mut self,
-        lua: &Lua,
-        servername: &str,
-        cafile: Option<String>,
-        verify: bool,
-    ) -> Result<(), String> {
-        let trust = match (verify, cafile) {
+    /// Starts TLS with the session's servername, cafile and verify.
+    fn secure(&mut self, lua: &Lua) -> Result<(), String> {
+        let trust = match (self.tls.verify, &self.tls.cafile) {
             (false, _) => Trust::Nothing,
-            (true, Some(path)) => Trust::File(path),
+            (true, Some(path)) => Trust::File(path.clone()),
             (true, None) => Trust::System,
         };
         let config = tls_configs(lua).get(&trust)?;
-        self.wire.secure(config, server_name(servername)?)
+        self.wire.secure(config, server_name(&self.tls.servername)?)
     }
 
     /// The trace lines since the last call, as a table, or nil if none.
     fn traced(&mut self, lua: &Lua) -> mlua::Result<Value> {
-        let lines = self.wire.session.take_trace();
+        let lines = self.wire.dialogue.session.take_trace();
         if lines.is_empty() {
             return Ok(Value::Nil);
         }
@@ -230,14 +336,6 @@ fn tls_configs(lua: &Lua) -> mlua::AppDataRefMut<'_, Configs> {
     }
     lua.app_data_mut::<Configs>()
         .expect("the configurations were just set")
-}
-
-/// `true`, or `nil, message` when the operation could not start.
-fn started(lua: &Lua, outcome: Result<(), Refusal>) -> mlua::Result<MultiValue> {
-    match outcome {
-        Ok(()) => values(lua, (true,)),
-        Err(refusal) => values(lua, (Value::Nil, refusal.message())),
-    }
 }
 
 /// A string or a number as Lua's `..` would see it; the Lua half has
@@ -269,76 +367,20 @@ fn values(lua: &Lua, values: impl mlua::IntoLuaMulti) -> mlua::Result<MultiValue
 
 impl UserData for LuaSession {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_method_mut("greet", |lua, this, domain: Value| {
-            let domain = text(lua, domain)?;
-            started(lua, this.wire.session.greet(&domain.as_bytes()))
-        });
-        methods.add_method_mut("mail", |lua, this, from: Value| {
-            let from = text(lua, from)?;
-            started(lua, this.wire.session.mail(&from.as_bytes()))
-        });
-        methods.add_method_mut("rcpt", |lua, this, to: Value| {
-            let to = text(lua, to)?;
-            started(lua, this.wire.session.rcpt(&to.as_bytes()))
-        });
-        methods.add_method_mut("envelope", |lua, this, (from, rcpt): (Value, Value)| {
-            let from = text(lua, from)?;
-            let to = recipients(lua, rcpt)?;
-            let to_bytes: Vec<_> = to.iter().map(LuaString::as_bytes).collect();
-            let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
-            started(
-                lua,
-                this.wire.session.envelope(&from.as_bytes(), &to_slices),
-            )
-        });
-        methods.add_method_mut("ehlo", |lua, this, domain: Value| {
-            let domain = text(lua, domain)?;
-            started(lua, this.wire.session.ehlo(&domain.as_bytes()))
-        });
-        methods.add_method("offers_starttls", |_, this, ()| {
-            Ok(this.wire.session.capabilities().starttls)
-        });
-        methods.add_method_mut("starttls", |lua, this, ()| {
-            started(lua, this.wire.session.starttls())
-        });
-        methods.add_method_mut(
-            "secure",
-            |lua, this, (servername, cafile, verify): (LuaString, Option<LuaString>, bool)| {
-                let cafile = cafile.map(|path| path.to_string_lossy());
-                match this.secure(lua, &servername.to_string_lossy(), cafile, verify) {
-                    Ok(()) => values(lua, (true,)),
-                    Err(message) => values(lua, (Value::Nil, message)),
-                }
-            },
-        );
-        methods.add_method("is_secure", |_, this, ()| Ok(this.wire.is_secure()));
-        methods.add_method_mut("data", |lua, this, ()| {
-            started(lua, this.wire.session.data())
-        });
-        methods.add_method_mut("reset", |lua, this, ()| {
-            started(lua, this.wire.session.reset())
-        });
-        methods.add_method_mut("quit", |lua, this, ()| {
-            started(lua, this.wire.session.quit())
-        });
-        // LuaSocket's tp:command and tp:check, for scripts that reach into
-        // a session.
-        methods.add_method_mut("command", |lua, this, (verb, argument): (Value, Value)| {
-            let verb = text(lua, verb)?;
-            let argument = match argument {
-                Value::Nil => None,
-                value => Some(text(lua, value)?),
+        // The native connection: `true`, or `nil, message`.
+        methods.add_method_mut("connect", |lua, this, (host, port): (LuaString, Value)| {
+            let service = match port {
+                Value::Integer(number) => number.to_string(),
+                Value::Number(number) if number.fract() == 0.0 => format!("{number:.0}"),
+                other => text(lua, other)?.to_str()?.to_string(),
             };
-            let argument = argument.as_ref().map(LuaString::as_bytes);
-            started(
-                lua,
-                this.wire
-                    .session
-                    .command(&verb.as_bytes(), argument.as_deref()),
-            )
-        });
-        methods.add_method_mut("check", |lua, this, ()| {
-            started(lua, this.wire.session.check())
+            match Connection::open(&host.to_str()?, &service, this.replies.timeout()) {
+                Ok(connection) => {
+                    this.connection = Some(connection);
+                    values(lua, (true,))
+                }
+                Err(message) => values(lua, (Value::Nil, message)),
+            }
         });
         // A LuaSocket socket's descriptor, for the core to run the session
         // over until Lua takes it back with `detach`.
@@ -357,27 +399,97 @@ impl UserData for LuaSession {
             }
             Ok(())
         });
-        // AUTH LOGIN, AUTH PLAIN and AUTH XOAUTH2 take (user, secret) alike.
-        let mechanisms: [(&str, Authenticate); 3] = [
-            ("login", Session::login),
-            ("plain", Session::plain),
-            ("xoauth2", Session::xoauth2),
-        ];
-        for (name, authenticate) in mechanisms {
-            methods.add_method_mut(name, move |lua, this, (user, secret): (Value, Value)| {
-                let (user, secret) = (text(lua, user)?, text(lua, secret)?);
-                let session = &mut this.wire.session;
-                started(
-                    lua,
-                    authenticate(session, &user.as_bytes(), &secret.as_bytes()),
-                )
-            });
-        }
-        methods.add_method_mut("trace", |_, this, ()| {
-            this.wire.session.enable_trace();
-            Ok(())
+        methods.add_method_mut("open", |lua, this, ()| {
+            this.run(lua, |wire| wire.dialogue.open())
         });
-        methods.add_method_mut("traced", |lua, this, ()| this.traced(lua));
+        methods.add_method_mut("greet", |lua, this, domain: Value| {
+            let domain = text(lua, domain)?;
+            this.run(lua, |wire| wire.dialogue.greet(&domain.as_bytes()))
+        });
+        // AUTH as the policy or LuaSocket's choice from `ext` says.
+        methods.add_method_mut(
+            "authenticate",
+            |lua, this, (user, secret, ext): (Value, Value, Value)| {
+                let (user, secret) = (text(lua, user)?, text(lua, secret)?);
+                let ext = match ext {
+                    Value::String(ext) => Some(ext),
+                    _ => None,
+                };
+                let ext = ext.as_ref().map(LuaString::as_bytes);
+                this.run(lua, |wire| {
+                    let (user, secret) = (user.as_bytes(), secret.as_bytes());
+                    wire.dialogue
+                        .authenticate(&user, &secret, None, ext.as_deref())
+                })
+            },
+        );
+        // AUTH LOGIN, AUTH PLAIN and AUTH XOAUTH2 take (user, secret) alike.
+        for mechanism in [Mechanism::Login, Mechanism::Plain, Mechanism::Xoauth2] {
+            methods.add_method_mut(
+                mechanism.name(),
+                move |lua, this, (user, secret): (Value, Value)| {
+                    let (user, secret) = (text(lua, user)?, text(lua, secret)?);
+                    this.run(lua, |wire| {
+                        let (user, secret) = (user.as_bytes(), secret.as_bytes());
+                        wire.dialogue
+                            .authenticate(&user, &secret, Some(mechanism), None)
+                    })
+                },
+            );
+        }
+        methods.add_method_mut("mail", |lua, this, from: Value| {
+            let from = text(lua, from)?;
+            this.run(lua, |wire| {
+                wire.dialogue
+                    .operation(|session| session.mail(&from.as_bytes()))
+            })
+        });
+        methods.add_method_mut("rcpt", |lua, this, to: Value| {
+            let to = text(lua, to)?;
+            this.run(lua, |wire| {
+                wire.dialogue
+                    .operation(|session| session.rcpt(&to.as_bytes()))
+            })
+        });
+        // The envelope and DATA: a transaction up to its body.
+        methods.add_method_mut("send", |lua, this, (from, rcpt): (Value, Value)| {
+            let from = text(lua, from)?;
+            let to = recipients(lua, rcpt)?;
+            let to_bytes: Vec<_> = to.iter().map(LuaString::as_bytes).collect();
+            let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
+            this.run(lua, |wire| {
+                wire.dialogue
+                    .operation(|session| session.transaction(&from.as_bytes(), &to_slices))
+            })
+        });
+        methods.add_method_mut("data", |lua, this, ()| {
+            this.run(lua, |wire| wire.dialogue.operation(Session::data))
+        });
+        methods.add_method_mut("quit", |lua, this, ()| {
+            this.run(lua, |wire| wire.dialogue.operation(Session::quit))
+        });
+        // RSET, or a new connection readied as the lost one was.
+        methods.add_method_mut("reset", |lua, this, domain: Value| {
+            let domain = text(lua, domain)?;
+            this.run(lua, |wire| wire.dialogue.reset(&domain.as_bytes()))
+        });
+        // LuaSocket's tp:command and tp:check, for scripts that reach into
+        // a session.
+        methods.add_method_mut("command", |lua, this, (verb, argument): (Value, Value)| {
+            let verb = text(lua, verb)?;
+            let argument = match argument {
+                Value::Nil => None,
+                value => Some(text(lua, value)?),
+            };
+            let argument = argument.as_ref().map(LuaString::as_bytes);
+            this.run(lua, |wire| {
+                wire.dialogue
+                    .operation(|session| session.command(&verb.as_bytes(), argument.as_deref()))
+            })
+        });
+        methods.add_method_mut("check", |lua, this, ()| {
+            this.run(lua, |wire| wire.dialogue.operation(Session::check))
+        });
         methods.add_method_mut("advance", |lua, this, ()| this.advance(lua));
         methods.add_method_mut("receive_line", |_, this, line: LuaString| {
             this.wire.receive_line(&line.as_bytes());
@@ -387,20 +499,19 @@ impl UserData for LuaSession {
             this.wire.receive(&bytes.as_bytes());
             Ok(())
         });
-        methods.add_method_mut("body", |_, this, chunk: LuaString| {
-            Ok(this.wire.session.body(&chunk.as_bytes()))
+        methods.add_method_mut("body", |lua, this, chunk: LuaString| {
+            this.body(lua, &chunk.as_bytes())
         });
         // A chunk of a source smtp.compose encodes, encoded straight into
         // the body (no Lua string for each encoded chunk); nil: its end.
-        // Whether the body is full, or nil, message.
         methods.add_method_mut(
             "body_encoded",
             |lua, this, (encoder, chunk): (AnyUserData, Option<LuaString>)| {
                 let mut encoder = encoder.borrow_mut::<LuaStreamedBody>()?;
                 let chunk = chunk.as_ref().map(LuaString::as_bytes);
                 match encoder.next(chunk.as_deref()) {
-                    Ok(bytes) => values(lua, (this.wire.session.body(bytes),)),
-                    Err(problem) => values(lua, (Value::Nil, problem)),
+                    Ok(bytes) => this.body(lua, bytes),
+                    Err(problem) => values(lua, (Tag::Failed.name(), problem)),
                 }
             },
         );
@@ -411,14 +522,24 @@ impl UserData for LuaSession {
                 this.pump(lua, &mut pieces, &readers)
             },
         );
-        methods.add_method_mut("end_body", |_, this, ()| {
-            this.wire.session.end_body();
+        // The body's end, and the reply to it.
+        methods.add_method_mut("finish", |lua, this, ()| {
+            this.wire.dialogue.session.end_body();
+            this.advance(lua)
+        });
+        methods.add_method_mut("traced", |lua, this, ()| this.traced(lua));
+        // The connection failed: a `reset` will make a new one.
+        methods.add_method_mut("disconnect", |_, this, ()| {
+            this.connection = None;
+            this.reader = None;
+            this.wire.dialogue.lose();
             Ok(())
         });
+        // The script closed the session.
         methods.add_method_mut("close", |_, this, ()| {
             this.connection = None;
             this.reader = None;
-            this.closed = true;
+            this.wire.dialogue.close();
             Ok(())
         });
     }
@@ -448,7 +569,7 @@ mod tests {
     }
 
     /// The create path as the Lua half drives it: writes come out as
-    /// strings, reply lines go in, and the outcome is `code, reply`.
+    /// strings, reply lines go in, and every value says what it is.
     #[test]
     fn a_detached_session_hands_its_io_to_lua() {
         let lua = Lua::new();
@@ -458,18 +579,18 @@ mod tests {
         let steps: Vec<String> = lua
             .load(
                 r#"
-                local s, seen = core.session(), {}
-                assert(s:greet("here"))
+                local s, seen = core.session(nil, "mx.example", 25, true, 5), {}
+                local tag, value, extra = s:greet("here")
                 local replies = { "220 hi", "250-mx", "250 PIPELINING" }
                 for _ = 1, 10 do
-                    local step, value = s:advance()
-                    seen[#seen + 1] = tostring(step) .. " " .. tostring(value)
-                    if step == "read" then s:receive_line(table.remove(replies, 1))
-                    elseif step ~= "write" then break end
+                    seen[#seen + 1] = table.concat({ tag, tostring(value), extra }, " ")
+                    if tag == "read" then s:receive_line(table.remove(replies, 1))
+                    elseif tag ~= "write" then break end
+                    tag, value, extra = s:advance()
                 end
-                seen[#seen + 1] = table.concat({ s:mail("a\r\n") }, " ", 2)
+                seen[#seen + 1] = table.concat({ s:mail("a\r\n") }, " ")
                 s:close()
-                seen[#seen + 1] = table.concat({ tostring(select(1, s:advance())), select(2, s:advance()) }, " ")
+                seen[#seen + 1] = table.concat({ s:mail("<a@x>") }, " ")
                 return seen
                 "#,
             )
@@ -482,10 +603,46 @@ mod tests {
                 "write EHLO here\r\n",
                 "read nil",
                 "read nil",
-                "250 250-mx\n250 PIPELINING",
-                "invalid from: contains CR or LF",
-                "nil closed",
+                "done 250 250-mx\n250 PIPELINING",
+                "refused invalid from: contains CR or LF",
+                "refused closed",
             ]
         );
+    }
+
+    /// The port is read as Lua's tonumber reads it: "465" is port 465.
+    #[test]
+    fn the_tls_mode_comes_from_the_options_the_port_and_create() {
+        use crate::protocol::dialogue::TlsMode::{self, Implicit, Off, Opportunistic, StartTls};
+        let lua = Lua::new();
+        lua.globals()
+            .set("core", super::super::module_table(&lua).unwrap())
+            .unwrap();
+        let mode = |arguments: &str| -> TlsMode {
+            let session: mlua::AnyUserData = lua
+                .load(format!("return core.session({arguments}, 5)"))
+                .eval()
+                .unwrap();
+            let session = session.borrow::<super::LuaSession>().unwrap();
+            session.wire.dialogue.policy().tls
+        };
+        let cases = [
+            ("nil, 'mx', 465, false", Implicit),
+            ("nil, 'mx', '465', false", Implicit),
+            ("nil, 'mx', 465.0, false", Implicit),
+            ("nil, 'mx', 465, true", Off),
+            ("nil, 'mx', '465', true", Off),
+            ("{ tls = 'none' }, 'mx', 465, false", Off),
+            ("{ tls = 'starttls' }, 'mx', 465, false", StartTls),
+            ("{ tls = 'auto' }, 'mx', 465, false", Opportunistic),
+            ("{ tls = 'tls' }, 'mx', 25, true", Implicit),
+            ("{ tls = 'starttls' }, 'mx', 587, false", StartTls),
+            ("nil, 'mx', 25, false", Off),
+            ("nil, 'mx', '587', false", Off),
+            ("{}, 'mx', nil, false", Off),
+        ];
+        for (arguments, expected) in cases {
+            assert_eq!(mode(arguments), expected, "{arguments}");
+        }
     }
 }

@@ -22,7 +22,7 @@ pub enum Mechanism {
 
 impl Mechanism {
     /// The mechanism a name stands for, in any case.
-    fn named(name: &[u8]) -> Option<Mechanism> {
+    pub fn named(name: &[u8]) -> Option<Mechanism> {
         [Mechanism::Login, Mechanism::Plain, Mechanism::Xoauth2]
             .into_iter()
             .find(|mechanism| name.eq_ignore_ascii_case(mechanism.name().as_bytes()))

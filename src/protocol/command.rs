@@ -20,10 +20,13 @@ pub enum Command<'a> {
     Rset,
     Quit,
     StartTls,
-    /// AUTH LOGIN; the user name and password follow as [`Command::Secret`]s.
+    /// AUTH LOGIN; [`Command::LoginUser`] and [`Command::Secret`] follow.
     AuthLogin,
-    /// A credential in base64, alone on its line: AUTH LOGIN's answer to a
-    /// challenge.
+    /// The user name in base64, alone on its line: AUTH LOGIN's answer to
+    /// its first challenge.
+    LoginUser(&'a [u8]),
+    /// The password in base64, alone on its line: AUTH LOGIN's answer to
+    /// its second challenge.
     Secret(&'a [u8]),
     /// AUTH PLAIN with the initial response (RFC 4616).
     AuthPlain {
@@ -58,7 +61,7 @@ impl Command<'_> {
             Command::Quit => out.extend_from_slice(b"QUIT"),
             Command::StartTls => out.extend_from_slice(b"STARTTLS"),
             Command::AuthLogin => out.extend_from_slice(b"AUTH LOGIN"),
-            Command::Secret(secret) => encode(out, secret),
+            Command::LoginUser(secret) | Command::Secret(secret) => encode(out, secret),
             Command::AuthPlain { user, password } => {
                 out.extend_from_slice(b"AUTH PLAIN ");
                 encode(out, &[b"\0", user, b"\0", password].concat());
@@ -79,11 +82,34 @@ impl Command<'_> {
         out.extend_from_slice(b"\r\n");
     }
 
+    /// The field whose value holds CR or LF, if one does: written as it
+    /// is, it would end the line early and inject a command of its own.
+    /// Values written in base64 are safe; the user name is checked all the
+    /// same, as it always has been.
+    pub fn line_break(&self) -> Option<&'static str> {
+        let (field, value) = match *self {
+            Command::Ehlo { domain } => ("domain", domain),
+            Command::Mail { from } => ("from", from),
+            Command::Rcpt { to } => ("rcpt", to),
+            Command::LoginUser(user)
+            | Command::AuthPlain { user, .. }
+            | Command::AuthXoauth2 { user, .. } => ("user", user),
+            Command::Script { verb, argument } => {
+                let broken = [verb, argument.unwrap_or_default()]
+                    .iter()
+                    .any(|value| has_line_break(value));
+                return broken.then_some("command");
+            }
+            _ => return None,
+        };
+        has_line_break(value).then_some(field)
+    }
+
     /// Where, in the command's line, the secret starts: the trace shows
     /// what comes before it only.
     pub fn secret_from(&self) -> Option<usize> {
         match *self {
-            Command::Secret(_) => Some(0),
+            Command::LoginUser(_) | Command::Secret(_) => Some(0),
             Command::AuthPlain { .. } => Some(b"AUTH PLAIN ".len()),
             Command::AuthXoauth2 { .. } => Some(b"AUTH XOAUTH2 ".len()),
             // AUTH's argument is the mechanism, then perhaps credentials.
@@ -97,6 +123,10 @@ impl Command<'_> {
             _ => None,
         }
     }
+}
+
+fn has_line_break(value: &[u8]) -> bool {
+    value.iter().any(|&byte| byte == b'\r' || byte == b'\n')
 }
 
 fn write_all(out: &mut Vec<u8>, parts: &[&[u8]]) {
@@ -165,11 +195,37 @@ mod tests {
     }
 
     #[test]
+    fn a_line_break_is_found_in_the_field_written_as_it_is() {
+        let broken = |command: Command<'_>| command.line_break();
+        assert_eq!(
+            broken(Command::Ehlo {
+                domain: b"a\r\nMAIL"
+            }),
+            Some("domain")
+        );
+        assert_eq!(broken(Command::Mail { from: b"<a@x>\n" }), Some("from"));
+        assert_eq!(broken(Command::Rcpt { to: b"\r" }), Some("rcpt"));
+        assert_eq!(broken(Command::LoginUser(b"u\n")), Some("user"));
+        let plain = Command::AuthPlain {
+            user: b"a",
+            password: b"b\r\n",
+        };
+        assert_eq!(broken(plain), None, "the password goes in base64");
+        assert_eq!(broken(Command::Secret(b"\n")), None);
+        let script = |verb, argument| broken(Command::Script { verb, argument });
+        assert_eq!(script(b"NOOP\r\n", None), Some("command"));
+        assert_eq!(script(b"NOOP", Some(b"x\ny")), Some("command"));
+        assert_eq!(script(b"NOOP", Some(b"x y")), None);
+        assert_eq!(broken(Command::Mail { from: b"<a@x>" }), None);
+    }
+
+    #[test]
     fn only_credentials_are_secret() {
         let secret = |command: Command<'_>| command.secret_from();
         assert_eq!(secret(Command::Mail { from: b"<a@x>" }), None);
         assert_eq!(secret(Command::AuthLogin), None);
-        assert_eq!(secret(Command::Secret(b"alice")), Some(0));
+        assert_eq!(secret(Command::LoginUser(b"alice")), Some(0));
+        assert_eq!(secret(Command::Secret(b"secret")), Some(0));
         let plain = Command::AuthPlain {
             user: b"a",
             password: b"b",

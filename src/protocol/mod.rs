@@ -4,6 +4,7 @@
 pub mod capabilities;
 pub mod command;
 pub mod deadline;
+pub mod dialogue;
 pub mod dot_stuff;
 pub mod expect;
 pub mod reply;

@@ -12,6 +12,7 @@
 //! failure is reported, so the next command's reply cannot be confused with
 //! them, and the session can go on (after [`Session::reset`]).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::capabilities::Capabilities;
@@ -20,6 +21,7 @@ use super::dot_stuff::{DotStuffer, TERMINATOR};
 use super::expect::Expect;
 use super::reply::{Reply, ReplyError, ReplyReader};
 use super::trace::Trace;
+use crate::os_error::CLOSED;
 
 /// Body bytes are buffered up to this size before the driver writes them.
 pub const BODY_BUFFER: usize = 64 * 1024;
@@ -50,17 +52,21 @@ pub enum Failure {
     Malformed(ReplyError),
     /// The TLS layer failed; this says why.
     Tls(String),
+    /// A step of an operation of several could not start; nothing of it
+    /// was sent.
+    Refused(Refusal),
     /// [`Session::poll`] was called with no operation under way.
     Idle,
 }
 
 impl Failure {
-    pub fn message(&self) -> &[u8] {
+    pub fn message(&self) -> Cow<'_, [u8]> {
         match self {
-            Failure::Rejected(text) => text,
-            Failure::Malformed(error) => error.message().as_bytes(),
-            Failure::Tls(reason) => reason.as_bytes(),
-            Failure::Idle => b"no command under way",
+            Failure::Rejected(text) => Cow::Borrowed(text),
+            Failure::Malformed(error) => Cow::Borrowed(error.message().as_bytes()),
+            Failure::Tls(reason) => Cow::Borrowed(reason.as_bytes()),
+            Failure::Refused(refusal) => Cow::Owned(refusal.message().into_bytes()),
+            Failure::Idle => Cow::Borrowed(b"no command under way"),
         }
     }
 }
@@ -74,6 +80,12 @@ pub enum Refusal {
     Busy,
     /// STARTTLS was asked for, and the last EHLO reply does not offer it.
     NoStartTls,
+    /// No AUTH mechanism was named, and the EHLO reply offers none known.
+    NoMechanism,
+    /// Credentials would go out in plain text where TLS was asked for.
+    InPlainText,
+    /// The connection is closed, or was lost.
+    Closed,
 }
 
 impl Refusal {
@@ -82,6 +94,11 @@ impl Refusal {
             Refusal::LineBreak(field) => format!("invalid {field}: contains CR or LF"),
             Refusal::Busy => "the session is in the middle of another command".to_string(),
             Refusal::NoStartTls => "STARTTLS not supported by server".to_string(),
+            Refusal::NoMechanism => "authentication not supported".to_string(),
+            Refusal::InPlainText => {
+                "credentials refused: the connection is not encrypted".to_string()
+            }
+            Refusal::Closed => CLOSED.to_string(),
         }
     }
 }
@@ -142,18 +159,28 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session for a new connection, tracing as this one does.
+    pub fn fresh(&self) -> Session {
+        Session {
+            trace: self.trace.fresh(),
+            ..Session::default()
+        }
+    }
+
     /// Reads the greeting, then sends EHLO.
     pub fn greet(&mut self, domain: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("domain", domain)])?;
+        let ehlo = Command::Ehlo { domain };
+        self.start(&[ehlo])?;
         self.await_reply(Expect::Completion, After::Nothing);
-        self.queue(Command::Ehlo { domain }, Expect::Completion, After::Ehlo);
+        self.queue(ehlo, Expect::Completion, After::Ehlo);
         Ok(())
     }
 
     /// EHLO alone, as after STARTTLS.
     pub fn ehlo(&mut self, domain: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("domain", domain)])?;
-        self.queue(Command::Ehlo { domain }, Expect::Completion, After::Ehlo);
+        let ehlo = Command::Ehlo { domain };
+        self.start(&[ehlo])?;
+        self.queue(ehlo, Expect::Completion, After::Ehlo);
         Ok(())
     }
 
@@ -174,29 +201,40 @@ impl Session {
     }
 
     pub fn mail(&mut self, from: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("from", from)])?;
-        self.queue(Command::Mail { from }, Expect::Completion, After::Nothing);
+        let mail = Command::Mail { from };
+        self.start(&[mail])?;
+        self.queue(mail, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     pub fn rcpt(&mut self, to: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("rcpt", to)])?;
-        self.queue(Command::Rcpt { to }, Expect::Completion, After::Nothing);
+        let rcpt = Command::Rcpt { to };
+        self.start(&[rcpt])?;
+        self.queue(rcpt, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     /// MAIL FROM and every RCPT TO; in one write when the server pipelines.
     pub fn envelope(&mut self, from: &[u8], to: &[&[u8]]) -> Result<(), Refusal> {
-        self.start(&[("from", from)])?;
-        if to.iter().any(|to| has_line_break(to)) {
-            return Err(Refusal::LineBreak("rcpt"));
+        let mail = Command::Mail { from };
+        self.start(&[mail])?;
+        if let Some(field) = to.iter().find_map(|&to| Command::Rcpt { to }.line_break()) {
+            return Err(Refusal::LineBreak(field));
         }
         let waits = !self.offered.pipelining;
-        self.queue(Command::Mail { from }, Expect::Completion, After::Nothing);
+        self.queue(mail, Expect::Completion, After::Nothing);
         for &to in to {
             let rcpt = Command::Rcpt { to };
             self.queue(rcpt, Expect::Completion, After::Nothing).waits = waits;
         }
+        Ok(())
+    }
+
+    /// The envelope, then DATA once every reply to it is in: a whole mail
+    /// transaction up to its body.
+    pub fn transaction(&mut self, from: &[u8], to: &[&[u8]]) -> Result<(), Refusal> {
+        self.envelope(from, to)?;
+        self.queue(Command::Data, Expect::Intermediate, After::Data);
         Ok(())
     }
 
@@ -244,9 +282,10 @@ impl Session {
 
     /// AUTH LOGIN: the user name and the password answer one 334 each.
     pub fn login(&mut self, user: &[u8], password: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("user", user)])?;
+        let user = Command::LoginUser(user);
+        self.start(&[user])?;
         self.queue(Command::AuthLogin, Expect::Intermediate, After::Nothing);
-        self.queue(Command::Secret(user), Expect::Intermediate, After::Nothing);
+        self.queue(user, Expect::Intermediate, After::Nothing);
         let password = Command::Secret(password);
         self.queue(password, Expect::Completion, After::Nothing);
         Ok(())
@@ -254,8 +293,8 @@ impl Session {
 
     /// AUTH PLAIN with the initial response (RFC 4616).
     pub fn plain(&mut self, user: &[u8], password: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("user", user)])?;
         let plain = Command::AuthPlain { user, password };
+        self.start(&[plain])?;
         self.queue(plain, Expect::Completion, After::Nothing);
         Ok(())
     }
@@ -263,8 +302,8 @@ impl Session {
     /// AUTH XOAUTH2 with an OAuth 2.0 bearer token. A 334 reply is an
     /// error challenge.
     pub fn xoauth2(&mut self, user: &[u8], token: &[u8]) -> Result<(), Refusal> {
-        self.start(&[("user", user)])?;
         let xoauth2 = Command::AuthXoauth2 { user, token };
+        self.start(&[xoauth2])?;
         self.queue(xoauth2, Expect::Completion, After::ErrorChallenge);
         Ok(())
     }
@@ -274,7 +313,8 @@ impl Session {
     /// operation ends once it is written ([`Next::Sent`]); [`Session::check`]
     /// reads the reply, or the script reads it from the socket itself.
     pub fn command(&mut self, verb: &[u8], argument: Option<&[u8]>) -> Result<(), Refusal> {
-        self.begin(&[("command", verb), ("command", argument.unwrap_or_default())])?;
+        let command = Command::Script { verb, argument };
+        self.begin(&[command])?;
         let meaning = if verb.eq_ignore_ascii_case(b"EHLO") {
             After::Ehlo
         } else if verb.eq_ignore_ascii_case(b"STARTTLS") {
@@ -282,7 +322,6 @@ impl Session {
         } else {
             After::Nothing
         };
-        let command = Command::Script { verb, argument };
         let start = self.output.len();
         command.write(&mut self.output);
         let line = &self.output[start..self.output.len() - 2];
@@ -400,19 +439,19 @@ impl Session {
     /// the script's commands were: their replies, if still due, are the
     /// script's to have read (as with LuaSocket, where they would be taken
     /// for the next command's).
-    fn start(&mut self, arguments: &[(&'static str, &[u8])]) -> Result<(), Refusal> {
-        self.begin(arguments)?;
+    fn start(&mut self, commands: &[Command<'_>]) -> Result<(), Refusal> {
+        self.begin(commands)?;
         self.unanswered = None;
         Ok(())
     }
 
-    /// Checks that no operation is under way and that no argument holds a
-    /// line break.
-    fn begin(&mut self, arguments: &[(&'static str, &[u8])]) -> Result<(), Refusal> {
+    /// Checks that no operation is under way and that none of `commands`
+    /// holds a line break.
+    fn begin(&mut self, commands: &[Command<'_>]) -> Result<(), Refusal> {
         if !self.exchanges.is_empty() || self.in_body {
             return Err(Refusal::Busy);
         }
-        if let Some((field, _)) = arguments.iter().find(|(_, value)| has_line_break(value)) {
+        if let Some(field) = commands.iter().find_map(Command::line_break) {
             return Err(Refusal::LineBreak(field));
         }
         self.last = None;
@@ -488,10 +527,6 @@ impl Session {
     }
 }
 
-fn has_line_break(value: &[u8]) -> bool {
-    value.iter().any(|&byte| byte == b'\r' || byte == b'\n')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,7 +552,7 @@ mod tests {
                         writes,
                         outcome
                             .map(|r| text(&r.text))
-                            .map_err(|f| text(f.message())),
+                            .map_err(|f| text(&f.message())),
                     );
                 }
             }

@@ -11,6 +11,14 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// A trace for a new connection: as enabled as this one, with no lines.
+    pub fn fresh(&self) -> Trace {
+        Trace {
+            enabled: self.enabled,
+            lines: Vec::new(),
+        }
+    }
+
     pub fn enable(&mut self) {
         self.enabled = true;
     }

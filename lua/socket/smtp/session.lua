@@ -15,9 +15,11 @@ local luasocket = require("socket.smtp.luasocket")
 local newtry = require("socket.smtp.try")
 local new_tp = require("socket.smtp.tp")
 
-local WRITE, READ = "write", "read"
-local unpack = table.unpack or unpack
-local NO_OPTIONS = {}
+-- What the core's values are: each of its returns starts with one of these
+-- tags (see src/lua/session.rs).
+local WRITE, READ, CONNECT, BODY = "write", "read", "connect", "body"
+local DONE, READY, SENT, FAILED = "done", "ready", "sent", "failed"
+local SOURCE, PUMPED = "source", "pumped"
 
 -- What smtp.open's methods raise on failure: what LuaSocket's socket.try
 -- raises (see try.lua).
@@ -38,58 +40,54 @@ return function(settings)
         end
     end
 
-    -- Runs the operation under way until it wants a body chunk (true), ends
-    -- (code, reply), is rejected (false, reply), finishes a TLS handshake
-    -- (version, cipher) or fails (nil, err). Plain text is read by lines;
-    -- TLS by exact byte counts, which the core knows from the record headers.
-    local function run(self)
-        local protocol, sock, trace = self.protocol, self.sock, self.trace
+    local plug
+
+    -- Runs the operation under way from its step `tag, value` until it
+    -- needs more of Lua than I/O: returns that step. Plain text is read by
+    -- lines; TLS by exact byte counts, which the core knows from the record
+    -- headers. A lost connection is made again where the core says so.
+    local function run(self, tag, value, extra)
+        local protocol, trace = self.protocol, self.trace
         while true do
-            local step, value = protocol:advance()
             if trace then show(self) end
-            if step == WRITE then
-                local sent, err = sock:send(value)
-                if not sent then return nil, err end
-            elseif step == READ then
-                local data, err = sock:receive(value or "*l")
-                if not data then return nil, err end
+            if tag == WRITE then
+                local sent, err = self.sock:send(value)
+                if not sent then return FAILED, err end
+            elseif tag == READ then
+                local data, err = self.sock:receive(value or "*l")
+                if not data then return FAILED, err end
                 if value then protocol:receive(data) else protocol:receive_line(data) end
+            elseif tag == CONNECT then
+                local ok, err = plug(self)
+                if not ok then return FAILED, err end
             else
-                return step, value
+                return tag, value, extra
             end
+            tag, value, extra = protocol:advance()
         end
     end
 
-    local function disconnect(self)
+    -- A failure of the connection ends it; `reset` makes a new one.
+    local function failed(self, err)
+        self.protocol:disconnect()
         if not self.closed then
             self.closed = true
-            if self.protocol then self.protocol:close() end
             if self.sock then self.sock:close() end
-        end
-    end
-
-    -- A failure of the connection ends it; `reset` reconnects.
-    local function failed(self, err)
-        if not self.closed then
-            disconnect(self)
-            self.lost = true
         end
         return nil, err
     end
 
-    -- Runs the operation that `started, problem` reports on. A refusal
-    -- (nothing was sent) and a rejection (the server said no) end a
-    -- LuaSocket-style session, as LuaSocket ends it; one opened with
-    -- smtp.open{...} stays connected, to go on after `reset`.
-    local function exchange(self, started, problem)
-        if not started then
-            if self.keeps_connection then return nil, problem end
-            return failed(self, problem)
-        end
-        local code, reply = run(self)
-        if code then return code, reply end
-        if code == false and self.keeps_connection then return nil, reply end
-        return failed(self, reply)
+    -- Runs an operation from its first step. A refusal (nothing was sent)
+    -- and a rejection (the server said no) end a LuaSocket-style session,
+    -- as LuaSocket ends it; one opened with smtp.open{...} stays connected,
+    -- to go on after `reset`.
+    local function exchange(self, ...)
+        local tag, value, extra = run(self, ...)
+        if tag == DONE then return value, extra end
+        if tag == BODY or tag == READY then return true end
+        if tag == SENT then return value end
+        if tag ~= FAILED and self.keeps_connection then return nil, value end
+        return failed(self, value)
     end
 
     -- A chunk must be a string; numbers pass, as LuaSocket's filters allow.
@@ -98,15 +96,24 @@ return function(settings)
         error("bad chunk from the message source (string expected, got " .. type(chunk) .. ")", 3)
     end
 
+    -- Adds `chunk` to the body with `add` (the core's body or
+    -- body_encoded); 1 while more is wanted, else nil, err.
+    local function add_chunk(self, add, ...)
+        local tag, value = add(self.protocol, ...)
+        if tag ~= BODY then
+            tag, value = run(self, tag, value)
+            if tag ~= BODY then return nil, value end
+        end
+        return 1
+    end
+
     -- The sink a step writes into; it dot-stuffs, as LuaSocket's chain does.
     local function body_sink(self)
-        local protocol = self.protocol
+        local add = self.protocol.body
         return function(chunk)
-            if chunk then
-                if type(chunk) ~= "string" then chunk = chunk_text(chunk) end
-                if protocol:body(chunk) then return run(self) end
-            end
-            return 1
+            if not chunk then return 1 end
+            if type(chunk) ~= "string" then chunk = chunk_text(chunk) end
+            return add_chunk(self, add, chunk)
         end
     end
 
@@ -118,13 +125,12 @@ return function(settings)
     -- string is made for an encoded chunk (on Lua 5.4's generational
     -- collector such strings outlived their use and piled up).
     local function pump(self, source, protected)
-        local protocol = self.protocol
         local stream = natives.streams[source]
-        local add = protocol.body
+        local add = self.protocol.body
         if stream then
             local encoder = stream.encoder
             source = stream.source
-            add = function(p, chunk) return p:body_encoded(encoder, chunk) end
+            add = function(protocol, chunk) return protocol:body_encoded(encoder, chunk) end
         end
         while true do
             local chunk, err
@@ -142,12 +148,8 @@ return function(settings)
             elseif type(chunk) ~= "string" then
                 chunk = chunk_text(chunk)
             end
-            local full, problem = add(protocol, chunk)
-            if full == nil then return nil, problem end
-            if full then
-                local ok, write_err = run(self)
-                if not ok then return nil, write_err end
-            end
+            local ok, add_err = add_chunk(self, add, chunk)
+            if not ok then return nil, add_err end
             if not chunk then return 1 end
         end
     end
@@ -170,89 +172,22 @@ return function(settings)
     local function pump_message(self, pieces)
         local protocol, readers = self.protocol, natives.readers
         while true do
-            local step, value = protocol:pump(pieces, readers)
-            if step == WRITE then
+            local tag, value = protocol:pump(pieces, readers)
+            if tag == PUMPED then return 1 end
+            if tag == WRITE then
                 local sent, err = self.sock:send(value)
                 if not sent then return nil, err end
-            elseif step == "source" then
+            elseif tag == SOURCE then
                 local ok, err = pump(self, value, true)
                 if not ok then return nil, err end
             else
-                return step, value
+                return nil, value
             end
         end
     end
 
-    -- TLS from the next byte on: the handshake, with the session's
-    -- servername (the server's name by default), cafile and verify.
-    local function secure(self)
-        local options = self.options
-        return exchange(self, self.protocol:secure(options.servername or self.server,
-            options.cafile, options.verify ~= false))
-    end
-
-    -- AUTH with `mechanism`. With tls = "starttls" or "tls", credentials
-    -- go out only under TLS. Accepted credentials are kept, for `reset` to
-    -- log in again on a new connection.
-    local function credentials(self, mechanism, user, secret)
-        if self.needs_tls and not self.protocol:is_secure() then
-            return exchange(self, nil, "credentials refused: the connection is not encrypted")
-        end
-        local protocol = self.protocol
-        local code, reply = exchange(self, protocol[mechanism](protocol, user, secret))
-        if code then self.credentials = { mechanism, user, secret } end
-        return code, reply
-    end
-
-    -- The greeting and EHLO (the first EHLO under implicit TLS); then
-    -- STARTTLS when the tls mode asks for it. Returns EHLO's code and reply.
-    local function greeting(self, domain)
-        self.domain = domain
-        local code, ext = exchange(self, self.protocol:greet(domain))
-        if not code then return nil, ext end
-        local mode = self.mode
-        if mode == "starttls" or mode == "auto" and self.protocol:offers_starttls() then
-            local ok, err = exchange(self, self.protocol:starttls())
-            if not ok then return nil, err end
-            ok, err = secure(self)
-            if not ok then return nil, err end
-            return exchange(self, self.protocol:ehlo(domain))
-        end
-        return code, ext
-    end
-
-    -- The steps: each returns its result, or closes the session and
-    -- returns nil, err.
-    local steps = {}
-
-    -- Returns the extension list: after STARTTLS, only the new EHLO's
-    -- counts (RFC 3207).
-    function steps.greet(self, domain)
-        local code, ext = greeting(self, domain or settings.DOMAIN)
-        if not code then return nil, ext end
-        return ext
-    end
-
-    function steps.mail(self, from) return exchange(self, self.protocol:mail(from)) end
-    function steps.rcpt(self, to) return exchange(self, self.protocol:rcpt(to)) end
-    function steps.quit(self) return exchange(self, self.protocol:quit()) end
-
-    function steps.login(self, user, password) return credentials(self, "login", user, password) end
-    function steps.plain(self, user, password) return credentials(self, "plain", user, password) end
-    function steps.xoauth2(self, user, token) return credentials(self, "xoauth2", user, token) end
-
-    -- The session's auth option forces a mechanism; else LuaSocket's
-    -- choice from the EHLO reply.
-    function steps.auth(self, user, password, ext)
-        if not user or not password then return 1 end
-        local mechanism = self.options.auth or type(ext) == "string" and core.auth_mechanism(ext)
-        if not mechanism then return exchange(self, nil, "authentication not supported") end
-        return steps[mechanism](self, user, password)
-    end
-
-    function steps.data(self, source, step)
-        local open, err = exchange(self, self.protocol:data())
-        if not open then return nil, err end
+    -- The body from `source` (pumped with `step` if given), then its end.
+    local function deliver_body(self, source, step)
         local pieces = not step and natives.messages[source]
         local pumped, pump_err
         if pieces then
@@ -266,24 +201,66 @@ return function(settings)
         -- SMTP cannot take back data already sent: only closing the
         -- connection keeps a part of the message from being delivered.
         if not pumped then return failed(self, pump_err) end
-        self.protocol:end_body()
-        return exchange(self, true)
+        return exchange(self, self.protocol:finish())
     end
 
-    -- MAIL FROM and RCPT TO (in one write when the server pipelines), then
-    -- the data.
+    -- The steps: each returns its result, or closes the session and
+    -- returns nil, err.
+    local steps = {}
+
+    -- The greeting and EHLO, then STARTTLS and EHLO again as the tls mode
+    -- says. Returns the extension list: after STARTTLS, only the new EHLO's
+    -- counts (RFC 3207).
+    function steps.greet(self, domain)
+        local code, ext = exchange(self, self.protocol:greet(domain or settings.DOMAIN))
+        if not code then return nil, ext end
+        return ext
+    end
+
+    function steps.mail(self, from) return exchange(self, self.protocol:mail(from)) end
+    function steps.rcpt(self, to) return exchange(self, self.protocol:rcpt(to)) end
+    function steps.quit(self) return exchange(self, self.protocol:quit()) end
+
+    function steps.login(self, user, password) return exchange(self, self.protocol:login(user, password)) end
+    function steps.plain(self, user, password) return exchange(self, self.protocol:plain(user, password)) end
+    function steps.xoauth2(self, user, token) return exchange(self, self.protocol:xoauth2(user, token)) end
+
+    -- The mechanism the session's auth option names, else LuaSocket's
+    -- choice from the EHLO reply `ext`.
+    function steps.auth(self, user, password, ext)
+        if not user or not password then return 1 end
+        return exchange(self, self.protocol:authenticate(user, password, ext))
+    end
+
+    function steps.data(self, source, step)
+        local open, err = exchange(self, self.protocol:data())
+        if not open then return nil, err end
+        return deliver_body(self, source, step)
+    end
+
+    -- MAIL FROM and RCPT TO (in one write when the server pipelines), DATA,
+    -- then the data.
     function steps.send(self, mailt)
-        local accepted, err = exchange(self, self.protocol:envelope(mailt.from, mailt.rcpt))
-        if not accepted then return nil, err end
-        return steps.data(self, mailt.source, mailt.step)
+        local open, err = exchange(self, self.protocol:send(mailt.from, mailt.rcpt))
+        if not open then return nil, err end
+        return deliver_body(self, mailt.source, mailt.step)
+    end
+
+    -- RSET, so that the next message starts afresh after a failed one. If
+    -- the failure cost the connection, a new one is made and readied as
+    -- the lost one was, greeting and login included.
+    function steps.reset(self)
+        return exchange(self, self.protocol:reset(settings.DOMAIN))
     end
 
     function Session:close()
-        disconnect(self)
-        self.lost = false
+        if not self.closed then
+            self.closed = true
+            if self.sock then self.sock:close() end
+        end
+        self.protocol:close()
         return 1
     end
-
 
     -- Sets TCP_NODELAY on a create() socket when it takes options; a socket
     -- that does not is used as it is.
@@ -291,17 +268,7 @@ return function(settings)
         pcall(function() return sock:setoption("tcp-nodelay", true) end)
     end
 
-    -- The tls mode: as given; else implicit TLS on port 465, where plain
-    -- SMTP could only fail, unless create() brings its own socket (which
-    -- may do TLS itself, as lua-sendmail's LuaSec proxy does); else none.
-    local function tls_mode(tls, port, create)
-        if tls then return tls end
-        if not create and tonumber(port) == 465 then return "tls" end
-        return "none"
-    end
-
-    -- Connects through create(); returns the session's protocol, for Lua to
-    -- run over the socket, and the socket, or nil, err.
+    -- Connects through create(); returns the socket, or nil, err.
     local function connect_with(create, server, port, timeout)
         local sock, err = create()
         if not sock then return nil, err end
@@ -312,59 +279,38 @@ return function(settings)
             return nil, connect_err
         end
         no_delay(sock)
-        -- The socket's timeout bounds each call; the core's, each reply over
-        -- all the calls that read it (a multi-line reply that never ends can
-        -- answer every call in time).
-        return core.session(timeout), sock
+        return sock
     end
 
-    -- Connects, native or through create(); returns the session's protocol
-    -- and socket (none on the native path), or nil, err. A session a script
-    -- can reach into (`exposed`) connects with LuaSocket's socket.tcp when
-    -- LuaSocket is there, for tp.c to be that socket; until a script takes
-    -- it, the core runs the session over its descriptor, as fast as natively.
-    local function connect(server, port, create, timeout, exposed)
-        if create then return connect_with(create, server, port, timeout) end
-        if not (exposed and luasocket) then return core.connect(server, port, timeout) end
-        local protocol, sock = connect_with(luasocket.tcp, server, port, timeout)
-        if not protocol then return nil, sock end
-        local attached, err = protocol:attach(sock:getfd())
-        if not attached then
-            sock:close()
-            return nil, err
+    -- Gives the session a new connection: through create(), over which Lua
+    -- runs the session; natively; or, for a session a script can reach into
+    -- (`tp`), with LuaSocket's socket.tcp when LuaSocket is there, for tp.c
+    -- to be that socket: until a script takes it, the core runs the session
+    -- over its descriptor, as fast as natively. Returns true, or nil, err.
+    -- The socket's timeout bounds each call; the core's, each reply over
+    -- all the calls that read it (a multi-line reply that never ends can
+    -- answer every call in time).
+    function plug(self)
+        local protocol, create = self.protocol, self.create
+        if not create and self.tp and luasocket then
+            create = luasocket.tcp
+        elseif not create then
+            local ok, err = protocol:connect(self.server, self.port)
+            if not ok then return nil, err end
+            self.closed = false
+            return true
         end
-        return protocol, sock
-    end
-
-    -- Connects `self`, and starts implicit TLS if its mode says so; returns
-    -- true, or nil, err.
-    local function start(self)
-        local protocol, sock = connect(self.server, self.port, self.create, settings.TIMEOUT or 60,
-            self.tp ~= nil)
-        if not protocol then return nil, sock end
-        self.protocol, self.sock, self.closed, self.lost = protocol, sock, false, false
-        if self.trace then protocol:trace() end
-        if self.mode == "tls" then return secure(self) end
+        local sock, err = connect_with(create, self.server, self.port, self.timeout)
+        if not sock then return nil, err end
+        if not self.create then
+            local attached, attach_err = protocol:attach(sock:getfd())
+            if not attached then
+                sock:close()
+                return nil, attach_err
+            end
+        end
+        self.sock, self.closed = sock, false
         return true
-    end
-
-    -- A connection the session lost in a failure: a new one, greeted with
-    -- the last domain, and logged in again if the session had logged in.
-    -- Returns the last reply's code and text.
-    local function reconnect(self)
-        local ok, err = start(self)
-        if not ok then return nil, err end
-        local code, reply = greeting(self, self.domain or settings.DOMAIN)
-        if not code or not self.credentials then return code, reply end
-        local mechanism, user, secret = unpack(self.credentials)
-        return credentials(self, mechanism, user, secret)
-    end
-
-    -- RSET, so that the next message starts afresh after a failed one. If
-    -- the failure cost the connection, a new one is opened instead.
-    function steps.reset(self)
-        if self.lost then return reconnect(self) end
-        return exchange(self, self.protocol:reset())
     end
 
     -- What session.tp does through the session (see tp.lua).
@@ -399,18 +345,18 @@ return function(settings)
     -- try; the table form's stay connected after refusals and rejections.
     local function open(server, port, create, options, form)
         server, port = server or settings.SERVER, port or settings.PORT
-        options = options or NO_OPTIONS
-        local mode = tls_mode(options.tls, port, create)
+        local timeout = settings.TIMEOUT or 60
         local self = setmetatable({
-            server = server, port = port, create = create, options = options,
-            mode = mode, needs_tls = mode == "starttls" or mode == "tls",
-            trace = options.trace, keeps_connection = form == "table",
+            server = server, port = port, create = create, timeout = timeout,
+            trace = options and options.trace, keeps_connection = form == "table",
+            protocol = core.session(options, server, port, create ~= nil, timeout),
         }, Session)
         if form then
             self.tp = tp_for(self)
             self.try = newtry(function() self:close() end)
         end
-        local ok, err = start(self)
+        local ok, err = plug(self)
+        if ok then ok, err = exchange(self, self.protocol:open()) end
         if not ok then
             self:close()
             return nil, err
@@ -435,5 +381,5 @@ return function(settings)
         check(steps.send(self, mailt))
     end
 
-    return { open = open, steps = steps, raise = raise, tls_mode = tls_mode }
+    return { open = open, steps = steps, raise = raise }
 end
