@@ -126,24 +126,31 @@ pub fn new(
     if traced {
         wire.dialogue.session.enable_trace();
     }
-    let servername = match field("servername")? {
-        Some(name) => name.to_string_lossy(),
-        None => match server {
-            Value::String(name) => name.to_string_lossy(),
-            other => other.to_string()?,
-        },
-    };
-    let verify = match &options {
-        Some(options) => options.get::<Value>("verify")?.as_boolean() != Some(false),
-        None => true,
+    // Read only where TLS may start: these checks run for every smtp.send.
+    let tls = if policy.tls == TlsMode::Off {
+        TlsOptions {
+            servername: String::new(),
+            cafile: None,
+            verify: true,
+        }
+    } else {
+        TlsOptions {
+            servername: match field("servername")? {
+                Some(name) => name.to_string_lossy(),
+                None => lua
+                    .coerce_string(server)?
+                    .map_or_else(String::new, |name| name.to_string_lossy()),
+            },
+            cafile: field("cafile")?.map(|path| path.to_string_lossy()),
+            verify: match &options {
+                Some(options) => options.get::<Value>("verify")?.as_boolean() != Some(false),
+                None => true,
+            },
+        }
     };
     Ok(LuaSession {
         wire,
-        tls: TlsOptions {
-            servername,
-            cafile: field("cafile")?.map(|path| path.to_string_lossy()),
-            verify,
-        },
+        tls,
         connection: None,
         replies: ReplyDeadline::new(deadline::timeout(timeout)),
         reader: None,

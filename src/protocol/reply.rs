@@ -4,6 +4,8 @@
 //! text is its lines joined by "\n", which is what LuaSocket returns as the
 //! error when a reply is not the expected one.
 
+use memchr::memchr;
+
 /// The longest reply line accepted, CRs dropped; RFC 5321 allows 512
 /// octets. As received, CRs included, a line may be one byte longer: the
 /// CR of its CRLF.
@@ -80,7 +82,7 @@ impl ReplyReader {
     pub fn next_reply(&mut self) -> Option<Result<Reply, ReplyError>> {
         loop {
             let unread = &self.input[self.start..];
-            let Some(end) = unread.iter().position(|&byte| byte == b'\n') else {
+            let Some(end) = memchr(b'\n', unread) else {
                 // Room for a full line and the CR before its LF.
                 if unread.len() > MAX_LINE + 1 {
                     return Some(Err(ReplyError::TooLong));
@@ -94,11 +96,7 @@ impl ReplyReader {
             if end > MAX_LINE + 1 {
                 return Some(Err(ReplyError::TooLong));
             }
-            let line: Vec<u8> = unread[..end]
-                .iter()
-                .copied()
-                .filter(|&b| b != b'\r')
-                .collect();
+            let line = without_crs(&unread[..end]);
             if line.len() > MAX_LINE {
                 return Some(Err(ReplyError::TooLong));
             }
@@ -145,6 +143,17 @@ impl ReplyReader {
             self.start = 0;
         }
     }
+}
+
+/// `raw` with every CR dropped, as LuaSocket drops them.
+fn without_crs(mut raw: &[u8]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(raw.len());
+    while let Some(cr) = memchr(b'\r', raw) {
+        line.extend_from_slice(&raw[..cr]);
+        raw = &raw[cr + 1..];
+    }
+    line.extend_from_slice(raw);
+    line
 }
 
 fn code_of(line: &[u8]) -> Option<[u8; 3]> {

@@ -41,24 +41,31 @@ local KINDS = {
     encoding = one_of({ "base64", "quoted-printable", "8bit" }),
 }
 
+-- Raises the error for `value`, which breaks `rule`; `what` names it.
+local function reject(what, rule, value, level)
+    local got = rule.got and rule.got(value) or type(value)
+    error(string.format("bad %s (%s, got %s)", what, rule.expected, got), level + 1)
+end
+
 -- Raises unless `value` is of `kind` (or nil, when `optional`). `what` is
 -- how the error names it: "field 'from'" or "argument #1 to 'open'".
 function arguments.check(what, value, kind, optional, level)
     if value == nil and optional then return end
     local rule = KINDS[kind]
-    if not rule.test(value) then
-        local got = rule.got and rule.got(value) or type(value)
-        error(string.format("bad %s (%s, got %s)", what, rule.expected, got), level + 1)
-    end
+    if not rule.test(value) then reject(what, rule, value, level + 1) end
 end
 
 local check = arguments.check
 
+-- As check, for mailt[name]; the name in the error is built only for it,
+-- since these checks run for every message.
 local function field(mailt, name, kind, optional, level)
-    check("field '" .. name .. "'", mailt[name], kind, optional, level + 1)
+    local value = mailt[name]
+    if value == nil and optional then return end
+    local rule = KINDS[kind]
+    if not rule.test(value) then reject("field '" .. name .. "'", rule, value, level + 1) end
 end
 
--- The fields a session's send uses: from, rcpt, source, step.
 function arguments.message(mailt, level)
     level = level + 1
     if type(mailt) ~= "table" then
@@ -67,7 +74,7 @@ function arguments.message(mailt, level)
     field(mailt, "from", "text", false, level)
     if type(mailt.rcpt) == "table" then
         for index, to in ipairs(mailt.rcpt) do
-            check("field 'rcpt' (entry " .. index .. ")", to, "text", false, level)
+            if not text(to) then reject("field 'rcpt' (entry " .. index .. ")", KINDS.text, to, level) end
         end
     else
         check("field 'rcpt'", mailt.rcpt, "text", false, level)
