@@ -9,3 +9,4 @@ pub mod expect;
 pub mod reply;
 pub mod session;
 pub mod trace;
+pub mod xtext;

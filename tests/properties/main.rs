@@ -11,3 +11,4 @@ mod ehlo;
 mod generators;
 mod layout;
 mod reply;
+mod xtext;
