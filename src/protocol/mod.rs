@@ -5,6 +5,7 @@ pub mod capabilities;
 pub mod command;
 pub mod deadline;
 pub mod dot_stuff;
+pub mod enhanced_status;
 pub mod expect;
 pub mod reply;
 pub mod session;
