@@ -6,6 +6,7 @@ pub mod command;
 pub mod deadline;
 pub mod dot_stuff;
 pub mod enhanced_status;
+pub mod envelope_address;
 pub mod expect;
 pub mod reply;
 pub mod session;
