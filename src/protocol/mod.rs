@@ -8,6 +8,7 @@ pub mod dot_stuff;
 pub mod enhanced_status;
 pub mod envelope_address;
 pub mod expect;
+pub mod mail_parameters;
 pub mod reply;
 pub mod session;
 pub mod trace;
