@@ -52,14 +52,34 @@ local function handshake(conn, cafile)
     return tls
 end
 
--- MESSAGE from alice to bob, after EHLO (and AUTH) on `conn`.
-local function transaction(conn)
-    assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com>"))
-    assert.matches("^250 ", command(conn, "RCPT TO:<bob@example.com>"))
+-- MESSAGE as the data of the transaction open on `conn`, then QUIT.
+local function send_data(conn)
     assert.matches("^354 ", command(conn, "DATA"))
     assert.matches("^250 ", command(conn, (MESSAGE:gsub("\r\n%.", "\r\n..")) .. "\r\n."))
     assert.matches("^221 ", command(conn, "QUIT"))
     conn:close()
+end
+
+-- MESSAGE from alice to bob, after EHLO (and AUTH) on `conn`.
+local function transaction(conn)
+    assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com>"))
+    assert.matches("^250 ", command(conn, "RCPT TO:<bob@example.com>"))
+    send_data(conn)
+end
+
+-- A raw connection to `server` after its greeting and EHLO; the connection
+-- and the EHLO reply.
+local function greeted(server)
+    local conn = connect(server)
+    assert.matches("^220 ", reply(conn))
+    return conn, command(conn, "EHLO localhost")
+end
+
+-- The keywords of an EHLO reply, as a set.
+local function keywords(extensions)
+    local set = {}
+    for keyword in extensions:gmatch("\n250[- ]([%w-]+)") do set[keyword] = true end
+    return set
 end
 
 local AUTH_PLAIN = "AUTH PLAIN " .. mime.b64("\0alice\0secret")
@@ -143,6 +163,104 @@ describe("the test servers", function()
             assert.is_nil(ok)
             assert.are.equal("550 5.1.1 <bad@example.com>: Recipient address rejected", err)
             assert.are.same({}, server:received())
+        end)
+
+        it("offers SIZE and 8BITMIME, and what advertise adds but not what hide takes out", function()
+            local _, plain = greeted(servers.aiosmtpd())
+            assert.are.same({ SIZE = true, ["8BITMIME"] = true, HELP = true }, keywords(plain))
+            local _, changed = greeted(servers.aiosmtpd({
+                advertise = { "SMTPUTF8", "DSN", "PIPELINING", "ENHANCEDSTATUSCODES" },
+                hide = { "SIZE", "8BITMIME" },
+            }))
+            assert.are.same({ SMTPUTF8 = true, DSN = true, PIPELINING = true,
+                ENHANCEDSTATUSCODES = true, HELP = true }, keywords(changed))
+            assert.matches("^250%-aiosmtpd\n.*\n250 HELP$", changed)
+        end)
+
+        it("does not start with an extension it does not know, or one both advertised and hidden", function()
+            assert.has_error(function() servers.aiosmtpd({ advertise = { "CHUNKING" } }) end)
+            assert.has_error(function() servers.aiosmtpd({ advertise = { "DSN" }, hide = { "DSN" } }) end)
+        end)
+
+        it("records MAIL's and each recipient's parameters as sent", function()
+            local server = servers.aiosmtpd({ advertise = { "SMTPUTF8", "DSN" } })
+            local conn = greeted(server)
+            assert.matches("^250 ", command(conn,
+                "MAIL FROM:<jos\195\169@exemplo.br> size=12 BODY=8bitmime SMTPUTF8 RET=hdrs ENVID=QQ+2B1"))
+            assert.matches("^250 ", command(conn,
+                "RCPT TO:<bob@example.com> NOTIFY=success,FAILURE ORCPT=rfc822;bob+2Bx@example.com"))
+            assert.matches("^250 ", command(conn, "RCPT TO:<carol@example.com>"))
+            assert.matches("^250 ", command(conn, "RCPT TO:<dan@example.com> NOTIFY=NEVER"))
+            assert.matches("^354 ", command(conn, "DATA"))
+            assert.matches("^250 ", command(conn, "Subject: x\r\n\r\nbody\r\n."))
+            conn:close()
+            local received = server:settle():received()
+            assert.are.equal(1, #received)
+            assert.are.equal("jos\195\169@exemplo.br", received[1].mail_from)
+            assert.are.same({ "size=12", "BODY=8bitmime", "SMTPUTF8", "RET=hdrs", "ENVID=QQ+2B1" },
+                received[1].mail_options)
+            assert.are.same({ "bob@example.com", "carol@example.com", "dan@example.com" }, received[1].rcpt_tos)
+            assert.are.same({
+                { "NOTIFY=success,FAILURE", "ORCPT=rfc822;bob+2Bx@example.com" },
+                {},
+                { "NOTIFY=NEVER" },
+            }, received[1].rcpt_options)
+        end)
+
+        it("takes DSN's parameters only when it advertises DSN, and only well-formed", function()
+            local conn = greeted(servers.aiosmtpd())
+            assert.matches("^555 ", command(conn, "MAIL FROM:<alice@example.com> RET=FULL"))
+            assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com>"))
+            assert.matches("^555 ", command(conn, "RCPT TO:<bob@example.com> NOTIFY=NEVER"))
+            conn = greeted(servers.aiosmtpd({ advertise = { "DSN" } }))
+            for _, parameter in ipairs({ "RET=ALL", "ENVID=a=b", "ENVID=a+2b", "ENVID=" }) do
+                assert.matches("^501 5%.5%.4 ", command(conn, "MAIL FROM:<alice@example.com> " .. parameter))
+            end
+            assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com> RET=FULL ENVID=x"))
+            for _, parameter in ipairs({ "NOTIFY=NEVER,SUCCESS", "NOTIFY=SOMETIMES", "ORCPT=bob@example.com",
+                "ORCPT=rfc822;bob=x" }) do
+                assert.matches("^501 5%.5%.4 ", command(conn, "RCPT TO:<bob@example.com> " .. parameter))
+            end
+            assert.matches("^250 ", command(conn, "RCPT TO:<bob@example.com> NOTIFY=DELAY ORCPT=utf-8;b\\x{E9}@x"))
+            conn:close()
+        end)
+
+        it("refuses SIZE and BODY when it hides SIZE and 8BITMIME", function()
+            local conn = greeted(servers.aiosmtpd({ hide = { "SIZE", "8BITMIME" } }))
+            assert.matches("^555 5%.5%.4 SIZE ", command(conn, "MAIL FROM:<alice@example.com> SIZE=10"))
+            assert.matches("^555 5%.5%.4 BODY ", command(conn, "MAIL FROM:<alice@example.com> body=8BITMIME"))
+            assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com>"))
+            conn = greeted(servers.aiosmtpd())
+            assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com> SIZE=10 BODY=8BITMIME"))
+            conn:close()
+        end)
+
+        it("takes UTF-8 and SMTPUTF8 only when it advertises SMTPUTF8", function()
+            local conn = greeted(servers.aiosmtpd())
+            assert.matches("^5", command(conn, "MAIL FROM:<alice@example.com> SMTPUTF8"))
+            assert.matches("^5", command(conn, "MAIL FROM:<jos\195\169@exemplo.br>"))
+            conn:close()
+        end)
+
+        it("refuses each reject address with its reply, beside reject_rcpt", function()
+            local server = servers.aiosmtpd({
+                advertise = { "SMTPUTF8" },
+                reject_rcpt = "old@example.com",
+                reject = {
+                    ["<unknown@example.com>"] = "550 5.1.1 no such user",
+                    ["full@example.com"] = "452 4.2.2 mailbox full",
+                    ["<jos\195\169@example.com>"] = "553 5.6.7 not here",
+                },
+            })
+            local conn = greeted(server)
+            assert.matches("^250 ", command(conn, "MAIL FROM:<alice@example.com>"))
+            assert.are.equal("550 5.1.1 no such user", command(conn, "RCPT TO:<unknown@example.com>"))
+            assert.are.equal("452 4.2.2 mailbox full", command(conn, "RCPT TO:<full@example.com>"))
+            assert.are.equal("553 5.6.7 not here", command(conn, "RCPT TO:<jos\195\169@example.com>"))
+            assert.matches("^550 5%.1%.1 <old@example%.com>", command(conn, "RCPT TO:<old@example.com>"))
+            assert.matches("^250 ", command(conn, "RCPT TO:<bob@example.com>"))
+            send_data(conn)
+            mail.assert_delivered(server:settle())
         end)
 
         it("delays its answers, serving connections concurrently", function()

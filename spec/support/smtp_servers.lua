@@ -2,7 +2,10 @@
 -- 127.0.0.1 port:
 --
 --   servers.aiosmtpd{ auth = true, delay = s, reject_rcpt = "a@b", silent = true,
---                     tls = { cert = path, key = path }, tls_mode = "starttls" or "implicit" }
+--                     tls = { cert = path, key = path }, tls_mode = "starttls" or "implicit",
+--                     reject = { ["<a@b>"] = "550 5.1.1 no such user" },
+--                     advertise = { "SMTPUTF8", "DSN", "PIPELINING", "ENHANCEDSTATUSCODES" },
+--                     hide = { "SIZE", "8BITMIME" } }
 --   servers.smtp_sink{ args = { "-p", ... } }   -- extra smtp-sink options
 --   servers.smtp_sink{ dump = false }            -- keeps nothing: for many or
 --                                                -- huge messages; no :received()
@@ -26,7 +29,9 @@
 --
 -- Each returns once the server accepts connections, as an object with .host,
 -- .port, :stop(), :received() (the transactions the server accepted:
--- { helo =, mail_from =, rcpt_tos = {...}, data = "...\r\n", ... }; the
+-- { helo =, mail_from =, rcpt_tos = {...}, data = "...\r\n", ... }; aiosmtpd's
+-- add mail_options = { "SIZE=12", ... } and rcpt_options = { { "NOTIFY=NEVER" },
+-- ... }, one list per accepted recipient, each parameter as sent; the
 -- Python servers add tls = true or false, whether the transaction ran over
 -- TLS) and, for the scripted server, :transcript() (every line clients sent,
 -- without line ends, plain text and TLS alike) and :tls_transcript() (the

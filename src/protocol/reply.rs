@@ -6,6 +6,8 @@
 
 use memchr::memchr;
 
+use crate::protocol::enhanced_status;
+
 /// The longest reply line accepted, CRs dropped; RFC 5321 allows 512
 /// octets. As received, CRs included, a line may be one byte longer: the
 /// CR of its CRLF.
@@ -23,6 +25,18 @@ impl Reply {
     /// The reply's class: the first digit of its code.
     pub fn class(&self) -> u16 {
         self.code / 100
+    }
+
+    /// The enhanced status code of its first line, as "5.1.1"; see
+    /// [`enhanced_status::parse`].
+    pub fn status(&self) -> Option<&str> {
+        enhanced_status::parse(&self.text)
+    }
+
+    /// Whether it is a transient failure (4xx): the same command may
+    /// succeed later.
+    pub fn is_transient(&self) -> bool {
+        self.class() == 4
     }
 }
 
@@ -187,6 +201,21 @@ mod tests {
             code,
             text: text.as_bytes().to_vec(),
         })
+    }
+
+    #[test]
+    fn a_reply_knows_its_enhanced_status_and_whether_it_is_transient() {
+        let got =
+            replies(b"550-5.1.1 no such user\r\n550 5.1.1 really\r\n452 4.2.2 full\r\n550 no\r\n");
+        let [Ok(unknown), Ok(full), Ok(bare)] = &got[..] else {
+            panic!("{got:?}");
+        };
+        assert_eq!(
+            (unknown.status(), unknown.is_transient()),
+            (Some("5.1.1"), false)
+        );
+        assert_eq!((full.status(), full.is_transient()), (Some("4.2.2"), true));
+        assert_eq!((bare.status(), bare.is_transient()), (None, false));
     }
 
     #[test]

@@ -7,3 +7,4 @@ pub mod data;
 pub mod ehlo;
 pub mod message;
 pub mod reply;
+pub mod xtext;

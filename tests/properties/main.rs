@@ -10,4 +10,6 @@ mod dot_stuff;
 mod ehlo;
 mod generators;
 mod layout;
+mod mail_parameters;
 mod reply;
+mod xtext;
