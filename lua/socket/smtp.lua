@@ -62,30 +62,34 @@ function smtp.open(server, port, create)
     return session
 end
 
--- The dialogue of one smtp.send: 1, or nil, err.
+-- The dialogue of one smtp.send: 1 (and a partial send's report), or nil,
+-- err, details.
 local function deliver(session, mailt)
-    local ext, err = steps.greet(session, mailt.domain)
-    if not ext then return nil, err end
+    local ext, err, details = steps.greet(session, mailt.domain)
+    if not ext then return nil, err, details end
     local ok
-    ok, err = steps.auth(session, mailt.user, mailt.password, ext)
-    if not ok then return nil, err end
-    ok, err = steps.send(session, mailt)
-    if not ok then return nil, err end
-    ok, err = steps.quit(session)
-    if not ok then return nil, err end
-    return 1
+    ok, err, details = steps.auth(session, mailt.user, mailt.password, ext)
+    if not ok then return nil, err, details end
+    local report
+    ok, err, report = steps.send(session, mailt)
+    if not ok then return nil, err, report end
+    ok, err, details = steps.quit(session)
+    if not ok then return nil, err, details end
+    return 1, report
 end
 
--- Sends one message: 1, or nil, err. Written with plain returns rather
--- than LuaSocket's protect, so that on Lua 5.1 a create() socket may yield.
--- The connection is closed either way, as LuaSocket closes it.
+-- Sends one message: 1 (and a partial send's report), or nil, err,
+-- details. Written with plain returns rather than LuaSocket's protect, so
+-- that on Lua 5.1 a create() socket may yield. The connection is closed
+-- either way, as LuaSocket closes it.
 local function transmit(mailt)
-    local session, err = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
-    if not session then return nil, err end
-    local ok
-    ok, err = deliver(session, mailt)
+    local session, err, details = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
+    if not session then return nil, err, details end
+    local ok, report
+    ok, err, report = deliver(session, mailt)
     session:close()
-    if not ok then return nil, err end
+    if not ok then return nil, err, report end
+    if report then return 1, report end
     return 1
 end
 

@@ -9,6 +9,7 @@ local servers = require("smtp_servers")
 local descriptors = require("descriptors")
 local faults = require("faults")
 local smtp = require("socket.smtp")
+local mail_helpers = require("mail")
 local luasocket = require("luasocket_smtp")()
 
 local unpack = table.unpack or unpack
@@ -265,7 +266,8 @@ describe("smtp.send against a faulty server", function()
                         local mail = mail_for(server)
                         case.inject(mail, line_break .. EVIL)
                         assert.are.same({ nil, "invalid " .. case.field .. ": contains CR or LF" },
-                            { client.send(mail) }, client.name .. " " .. ("%q"):format(line_break))
+                            mail_helpers.details_aside({ client.send(mail) }),
+                            client.name .. " " .. ("%q"):format(line_break))
                         for _, line in ipairs(case.sent) do expected[#expected + 1] = line end
                     end
                 end
@@ -285,7 +287,7 @@ describe("smtp.send against a faulty server", function()
                     local mail = mail_for(server)
                     mail.tls, mail.servername = "tls", "localhost" .. line_break .. EVIL
                     assert.are.same({ nil, 'invalid servername "localhost' .. shown .. EVIL .. '"' },
-                        { client.send(mail) }, client.name)
+                        mail_helpers.details_aside({ client.send(mail) }), client.name)
                 end
             end
             assert.are.same({}, server:settle():transcript())
@@ -330,7 +332,7 @@ describe("smtp.send against a faulty server", function()
             start({ extensions = { "AUTH LOGIN", "PIPELINING" }, steps = { MAIL = { silent = true } } })
             local envelope = { "MAIL FROM:" .. FROM, "RCPT TO:" .. RCPT[1], "RCPT TO:" .. RCPT[2] }
             for _, client in ipairs(ALL) do
-                assert.are.same({ nil, "timeout" }, { client.send(mail_for(server)) })
+                assert.are.same({ nil, "timeout" }, mail_helpers.details_aside({ client.send(mail_for(server)) }))
                 local transcript = server:settle():transcript()
                 if client.name == "LuaSocket" then
                     assert.are.equal(envelope[1], transcript[#transcript], client.name)

@@ -12,6 +12,7 @@ local servers = require("smtp_servers")
 local certificates = require("certificates")
 local faults = require("faults")
 local smtp = require("socket.smtp")
+local mail_helpers = require("mail")
 
 local function pack(...) return { n = select("#", ...), ... } end
 
@@ -116,7 +117,19 @@ describe("the fault matrix", function()
             local mail = faults.mail_for(target, options.fields)
             if options.source then mail.source = options.source() end
             local began = socket.gettime()
-            results[client.name] = pack(client.send(mail))
+            local details
+            results[client.name], details = mail_helpers.details_aside(pack(client.send(mail)))
+            if details then
+                -- Network trouble and 4xx replies may pass; 5xx, garbled
+                -- replies and TLS failures will not.
+                local transient = err == "timeout" or err == "closed" or err == "connection refused"
+                    or err:match("^4%d%d") ~= nil
+                if err:match("^%d%d%d") then
+                    assert.are.equal(tonumber(err:sub(1, 3)), details.code, client.name)
+                    assert.are.equal(err, details.reply, client.name)
+                end
+                assert.are.equal(transient, details.transient, client.name .. ": " .. err)
+            end
             took[client.name] = socket.gettime() - began
             wanted[client.name] = { n = 2, nil, err }
         end

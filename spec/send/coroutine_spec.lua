@@ -132,8 +132,10 @@ describe("smtp.send with a create() whose socket yields", function()
             sender(server, "<x@example.com>", { create = yielding_create(refused), port = tonumber(free_port) }),
             sender(server, "<good@example.com>", { create = yielding_create(good) }),
         })
-        assert.are.same({ n = 2, nil, "550 5.1.1 <bad@example.com>: Recipient address rejected" }, results[1])
-        assert.are.same({ n = 2, nil, "connection refused" }, results[2])
+        local reply = "550 5.1.1 <bad@example.com>: Recipient address rejected"
+        assert.are.same({ n = 3, nil, reply, { step = "rcpt", code = 550, status = "5.1.1",
+            transient = false, reply = reply } }, results[1])
+        assert.are.same({ n = 3, nil, "connection refused", { step = "connect", transient = true } }, results[2])
         assert.are.same({ n = 1, 1 }, results[3])
         -- each failed session closed its socket
         assert.are.equal(1, rejected.calls.close)

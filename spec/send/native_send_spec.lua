@@ -7,6 +7,7 @@
 local socket = require("socket")
 local ltn12 = require("ltn12")
 local smtp = require("socket.smtp")
+local mail = require("mail")
 local servers = require("smtp_servers")
 local normalize = require("normalize").normalize
 local files = require("files")
@@ -58,8 +59,8 @@ for _, path in ipairs(PATHS) do
         before_each(function() server = servers.aiosmtpd{} end)
 
         local function send(source)
-            return smtp.send{ server = server.host, port = server.port, create = path.create,
-                from = "<a@example.com>", rcpt = "<b@example.com>", source = source }
+            return mail.send(smtp.send, { server = server.host, port = server.port, create = path.create,
+                from = "<a@example.com>", rcpt = "<b@example.com>", source = source })
         end
 
         it("delivers the bytes the message's Lua source gives", function()

@@ -107,7 +107,7 @@ describe("smtp.send", function()
     end
 
     it("returns create()'s own failure", function()
-        assert.are.same({ nil, "no sockets left" },
+        assert.are.same({ nil, "no sockets left", { step = "connect", transient = true } },
             { smtp.send(mailt(nil, { create = function() return nil, "no sockets left" end })) })
     end)
 end)

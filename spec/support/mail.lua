@@ -51,4 +51,30 @@ function mail.assert_delivered(server, expected)
     return received
 end
 
+-- Sets aside the details that luasmtp adds to a failure (a third value,
+-- docs/compatibility.md), after checking their shape: `results` is a call's
+-- results, packed, with or without `n`; returns it as LuaSocket's would be,
+-- and the details.
+function mail.details_aside(results)
+    local details
+    if results[1] == nil and results[3] ~= nil then
+        details = results[3]
+        assert.are.equal("table", type(details), "the failure's details")
+        assert.are.equal("string", type(details.step), "the failed step")
+        assert.are.equal("boolean", type(details.transient), "whether it is transient")
+        results[3] = nil
+        if results.n then results.n = 2 end
+    end
+    return results, details
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+-- send(...) (smtp.send, or any function that returns as it does), with
+-- the details of a failure set aside.
+function mail.send(send, ...)
+    local results = mail.details_aside(pack(send(...)))
+    return (table.unpack or unpack)(results, 1, results.n)
+end
+
 return mail

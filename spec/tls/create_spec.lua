@@ -64,7 +64,7 @@ describe("TLS through create()", function()
         return function()
             local t = mail.to(server, fields)
             t.rcpt = to or mail.TO
-            return smtp.send(t)
+            return mail.send(smtp.send, t)
         end
     end
 

@@ -106,7 +106,7 @@ describe("TLS", function()
 
     -- smtp.send's results, packed; every send must leave no descriptor open.
     local function send(server, path, fields)
-        return { descriptors.without_leaks(smtp.send, mailt(server, path, fields)) }
+        return mail.details_aside({ descriptors.without_leaks(smtp.send, mailt(server, path, fields)) })
     end
 
     -- Checks that the server accepted mail.MESSAGE from alice to bob once,

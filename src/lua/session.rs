@@ -95,6 +95,8 @@ pub struct LuaSession {
     replies: ReplyDeadline,
     /// The module's own source whose bytes [`LuaSession::pump`] is sending.
     reader: Option<AnyUserData>,
+    /// The recipients of a partial transaction under way, for its report.
+    report: Option<Vec<LuaString>>,
 }
 
 /// `core.session(options, server, port, own_socket, timeout)`: a session,
@@ -154,6 +156,7 @@ pub fn new(
         connection: None,
         replies: ReplyDeadline::new(deadline::timeout(timeout)),
         reader: None,
+        report: None,
     })
 }
 
@@ -175,8 +178,68 @@ impl LuaSession {
     fn advance(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
         match self.next_step(lua) {
             Ok(step) => self.step_values(lua, step),
-            Err(message) => values(lua, (Tag::Failed.name(), message)),
+            Err(message) => self.connection_failed(lua, &message, true),
         }
+    }
+
+    /// `"failed", message, details` for a failure of the connection or of
+    /// what feeds it: not the server's answer.
+    fn connection_failed(
+        &mut self,
+        lua: &Lua,
+        message: &str,
+        transient: bool,
+    ) -> mlua::Result<MultiValue> {
+        self.report = None;
+        let details = lua.create_table()?;
+        details.set("step", self.wire.dialogue.session.step())?;
+        details.set("transient", transient)?;
+        values(lua, (Tag::Failed.name(), message, details))
+    }
+
+    /// The details of `failure`: `{ step =, code =, status =, transient =,
+    /// reply = }`, with a partial transaction's report fields.
+    fn details(&mut self, lua: &Lua, failure: &Failure) -> mlua::Result<Table> {
+        let details = match self.report_table(lua)? {
+            Some(report) => report,
+            None => lua.create_table()?,
+        };
+        details.set("step", failure.step(self.wire.dialogue.session.step()))?;
+        details.set("transient", failure.is_transient())?;
+        if let Failure::Rejected(rejection) = failure {
+            let reply = &rejection.reply;
+            details.set("code", reply.code)?;
+            details.set("status", reply.status())?;
+            details.set("reply", lua.create_string(&reply.text)?)?;
+        }
+        Ok(details)
+    }
+
+    /// The report of a partial transaction, once: `{ accepted = { address,
+    /// ... }, rejected = { { address =, code =, status =, reply = }, ... } }`.
+    fn report_table(&mut self, lua: &Lua) -> mlua::Result<Option<Table>> {
+        let Some(addresses) = self.report.take() else {
+            return Ok(None);
+        };
+        let (accepted, rejected) = (lua.create_table()?, lua.create_table()?);
+        let outcomes = self.wire.dialogue.session.recipients();
+        for (address, outcome) in addresses.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => accepted.push(address)?,
+                Err(reply) => {
+                    let entry = lua.create_table()?;
+                    entry.set("address", address)?;
+                    entry.set("code", reply.code)?;
+                    entry.set("status", reply.status())?;
+                    entry.set("reply", lua.create_string(&reply.text)?)?;
+                    rejected.push(entry)?;
+                }
+            }
+        }
+        let report = lua.create_table()?;
+        report.set("accepted", accepted)?;
+        report.set("rejected", rejected)?;
+        Ok(Some(report))
     }
 
     /// The next step for Lua: on the native path, after doing the I/O it
@@ -221,14 +284,13 @@ impl LuaSession {
             Step::Body => values(lua, (Tag::Body.name(),)),
             Step::Sent(length) => values(lua, (Tag::Sent.name(), length)),
             Step::Connect | Step::Secure => values(lua, (Tag::Connect.name(),)),
-            Step::Done(Ok(Some(reply))) => values(
-                lua,
-                (
-                    Tag::Done.name(),
-                    reply.code,
-                    lua.create_string(&reply.text)?,
-                ),
-            ),
+            Step::Done(Ok(Some(reply))) => {
+                let text = lua.create_string(&reply.text)?;
+                match self.report_table(lua)? {
+                    Some(report) => values(lua, (Tag::Done.name(), reply.code, text, report)),
+                    None => values(lua, (Tag::Done.name(), reply.code, text)),
+                }
+            }
             Step::Done(Ok(None)) => match self.wire.tls_description() {
                 Some((version, cipher)) => values(lua, (Tag::Ready.name(), version, cipher)),
                 None => values(lua, (Tag::Ready.name(),)),
@@ -239,7 +301,9 @@ impl LuaSession {
                     Failure::Refused(_) => Tag::Refused,
                     _ => Tag::Failed,
                 };
-                values(lua, (tag.name(), lua.create_string(failure.message())?))
+                let details = self.details(lua, &failure)?;
+                let message = lua.create_string(failure.message())?;
+                values(lua, (tag.name(), message, details))
             }
         }
     }
@@ -459,16 +523,36 @@ impl UserData for LuaSession {
             })
         });
         // The envelope and DATA: a transaction up to its body.
-        methods.add_method_mut("send", |lua, this, (from, rcpt): (Value, Value)| {
-            let from = text(lua, from)?;
-            let to = recipients(lua, rcpt)?;
-            let to_bytes: Vec<_> = to.iter().map(LuaString::as_bytes).collect();
-            let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
-            this.run(lua, |wire| {
-                wire.dialogue
-                    .operation(|session| session.transaction(&from.as_bytes(), &to_slices))
-            })
-        });
+        // The envelope and DATA: a transaction up to its body. `partial`:
+        // a rejected recipient does not end it while another is accepted,
+        // and the reply to the message comes with a report.
+        methods.add_method_mut(
+            "send",
+            |lua, this, (from, rcpt, partial): (Value, Value, bool)| {
+                let from = text(lua, from)?;
+                let to = recipients(lua, rcpt)?;
+                let to_bytes: Vec<_> = to.iter().map(LuaString::as_bytes).collect();
+                let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
+                let started = this.wire.dialogue.operation(|session| {
+                    session.transaction(&from.as_bytes(), &to_slices, partial)
+                });
+                drop(to_slices);
+                drop(to_bytes);
+                this.report = partial.then_some(to);
+                match started {
+                    Ok(()) => this.advance(lua),
+                    Err(refusal) => values(lua, (Tag::Refused.name(), refusal.message())),
+                }
+            },
+        );
+        // A failure of what the Lua half does (a socket call, a body
+        // source): `"failed", message, details`.
+        methods.add_method_mut(
+            "failed",
+            |lua, this, (message, transient): (LuaString, bool)| {
+                this.connection_failed(lua, &message.to_string_lossy(), transient)
+            },
+        );
         methods.add_method_mut("data", |lua, this, ()| {
             this.run(lua, |wire| wire.dialogue.operation(Session::data))
         });

@@ -105,6 +105,27 @@ impl Command<'_> {
         has_line_break(value).then_some(field)
     }
 
+    /// The step of a session this command is, as a failure's report
+    /// names it.
+    pub fn step(&self) -> &'static str {
+        match self {
+            Command::Ehlo { .. } => "ehlo",
+            Command::Mail { .. } => "mail",
+            Command::Rcpt { .. } => "rcpt",
+            Command::Data => "data",
+            Command::Rset => "rset",
+            Command::Quit => "quit",
+            Command::StartTls => "starttls",
+            Command::AuthLogin
+            | Command::LoginUser(_)
+            | Command::Secret(_)
+            | Command::AuthPlain { .. }
+            | Command::AuthXoauth2 { .. }
+            | Command::Empty => "auth",
+            Command::Script { .. } => "command",
+        }
+    }
+
     /// Where, in the command's line, the secret starts: the trace shows
     /// what comes before it only.
     pub fn secret_from(&self) -> Option<usize> {

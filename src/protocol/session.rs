@@ -46,10 +46,10 @@ pub enum Next {
 /// Why an operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// The server answered with another class of reply; this is its text.
-    Rejected(Vec<u8>),
-    /// The server's bytes are not an SMTP reply.
-    Malformed(ReplyError),
+    /// The server answered with another class of reply.
+    Rejected(Rejection),
+    /// The server's bytes are not an SMTP reply; the step they answered.
+    Malformed(ReplyError, &'static str),
     /// The TLS layer failed; this says why.
     Tls(String),
     /// A step of an operation of several could not start; nothing of it
@@ -60,15 +60,40 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The step that failed, as [`Session::step`] names it; `step` is the
+    /// session's, for the failures that do not know theirs.
+    pub fn step(&self, step: &'static str) -> &'static str {
+        match self {
+            Failure::Rejected(rejection) => rejection.step,
+            Failure::Malformed(_, step) => step,
+            Failure::Tls(_) => "tls",
+            Failure::Refused(refusal) => refusal.step().unwrap_or(step),
+            Failure::Idle => step,
+        }
+    }
+
+    /// Whether trying again later may succeed: a 4xx reply.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Failure::Rejected(rejection) if rejection.reply.class() == 4)
+    }
+
     pub fn message(&self) -> Cow<'_, [u8]> {
         match self {
-            Failure::Rejected(text) => Cow::Borrowed(text),
-            Failure::Malformed(error) => Cow::Borrowed(error.message().as_bytes()),
+            Failure::Rejected(rejection) => Cow::Borrowed(&rejection.reply.text),
+            Failure::Malformed(error, _) => Cow::Borrowed(error.message().as_bytes()),
             Failure::Tls(reason) => Cow::Borrowed(reason.as_bytes()),
             Failure::Refused(refusal) => Cow::Owned(refusal.message().into_bytes()),
             Failure::Idle => Cow::Borrowed(b"no command under way"),
         }
     }
+}
+
+/// A reply that is not the one an exchange needs, and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub reply: Reply,
+    /// The step the reply answered (see [`Session::step`]).
+    pub step: &'static str,
 }
 
 /// Why an operation was not started.
@@ -89,6 +114,21 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The step that could not start, where the refusal says.
+    pub fn step(&self) -> Option<&'static str> {
+        match self {
+            Refusal::LineBreak("domain") => Some("ehlo"),
+            Refusal::LineBreak("from") => Some("mail"),
+            Refusal::LineBreak("rcpt") => Some("rcpt"),
+            Refusal::LineBreak("user") | Refusal::NoMechanism | Refusal::InPlainText => {
+                Some("auth")
+            }
+            Refusal::LineBreak(_) => Some("command"),
+            Refusal::NoStartTls => Some("starttls"),
+            Refusal::Busy | Refusal::Closed => None,
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Refusal::LineBreak(field) => format!("invalid {field}: contains CR or LF"),
@@ -116,6 +156,9 @@ enum After {
     /// A 3xx reply is an error challenge (XOAUTH2): an empty line answers
     /// it, and the server's next reply is the failure.
     ErrorChallenge,
+    /// The reply is a recipient's outcome, kept for the transaction's
+    /// report.
+    Recipient,
 }
 
 #[derive(Debug)]
@@ -127,6 +170,8 @@ struct Exchange {
     after: After,
     /// Where the secret starts in the command, for the trace.
     secret_from: Option<usize>,
+    /// What the reply answers (see [`Session::step`]).
+    step: &'static str,
 }
 
 #[derive(Debug, Default)]
@@ -147,7 +192,14 @@ pub struct Session {
     last: Option<Reply>,
     /// The rejection that ends the operation under way, once the replies
     /// still due have been read.
-    rejection: Option<Vec<u8>>,
+    rejection: Option<Rejection>,
+    /// The outcome of each recipient of the last transaction, in order.
+    recipients: Vec<Result<(), Reply>>,
+    /// How many recipients the transaction under way has.
+    recipients_due: usize,
+    /// Whether a rejected recipient leaves the transaction going while
+    /// another is accepted.
+    partial: bool,
     /// What the reply to the script's last command means for the session,
     /// until [`Session::check`] reads it. Only the last: a script that reads
     /// a reply from the socket itself leaves no stale meaning behind once
@@ -171,7 +223,7 @@ impl Session {
     pub fn greet(&mut self, domain: &[u8]) -> Result<(), Refusal> {
         let ehlo = Command::Ehlo { domain };
         self.start(&[ehlo])?;
-        self.await_reply(Expect::Completion, After::Nothing);
+        self.await_reply(Expect::Completion, After::Nothing, "greeting");
         self.queue(ehlo, Expect::Completion, After::Ehlo);
         Ok(())
     }
@@ -231,11 +283,37 @@ impl Session {
     }
 
     /// The envelope, then DATA once every reply to it is in: a whole mail
-    /// transaction up to its body.
-    pub fn transaction(&mut self, from: &[u8], to: &[&[u8]]) -> Result<(), Refusal> {
+    /// transaction up to its body. `partial`: a rejected recipient does not
+    /// end it while another is accepted. Each recipient's outcome is kept
+    /// ([`Session::recipients`]).
+    pub fn transaction(&mut self, from: &[u8], to: &[&[u8]], partial: bool) -> Result<(), Refusal> {
         self.envelope(from, to)?;
+        for exchange in self.exchanges.iter_mut().skip(1) {
+            exchange.after = After::Recipient;
+        }
+        self.recipients.clear();
+        self.recipients_due = to.len();
+        self.partial = partial;
         self.queue(Command::Data, Expect::Intermediate, After::Data);
         Ok(())
+    }
+
+    /// Each recipient's outcome in the last transaction: accepted, or the
+    /// reply that rejected it. Recipients not answered are left out.
+    pub fn recipients(&self) -> &[Result<(), Reply>] {
+        &self.recipients
+    }
+
+    /// What the operation under way is waiting for, for a failure's
+    /// report: "greeting", "ehlo", "starttls", "auth", "mail", "rcpt",
+    /// "data" (DATA's reply), "message" (the message and the reply to it),
+    /// "rset", "quit", "command"; "connect" when nothing is under way.
+    pub fn step(&self) -> &'static str {
+        match self.exchanges.front() {
+            Some(exchange) => exchange.step,
+            None if self.in_body => "message",
+            None => "connect",
+        }
     }
 
     /// Sends DATA; a 3xx reply opens the body.
@@ -264,7 +342,7 @@ impl Session {
         self.trace.data(self.body_size);
         self.stuffer.finish(&mut self.output);
         self.output.extend_from_slice(TERMINATOR);
-        self.await_reply(Expect::Completion, After::Nothing);
+        self.await_reply(Expect::Completion, After::Nothing, "message");
     }
 
     /// RSET: ends the mail transaction under way, if any (RFC 5321 §4.1.1.5).
@@ -338,7 +416,7 @@ impl Session {
     pub fn check(&mut self) -> Result<(), Refusal> {
         self.begin(&[])?;
         let after = self.unanswered.take().unwrap_or(After::Nothing);
-        self.await_reply(Expect::Judged, after);
+        self.await_reply(Expect::Judged, after, "command");
         Ok(())
     }
 
@@ -386,8 +464,8 @@ impl Session {
                 return Next::Body;
             }
             if self.exchanges.is_empty() {
-                if let Some(text) = self.rejection.take() {
-                    return Next::Done(Err(Failure::Rejected(text)));
+                if let Some(rejection) = self.rejection.take() {
+                    return Next::Done(Err(Failure::Rejected(rejection)));
                 }
                 if let Some(length) = self.sent.take() {
                     return Next::Sent(length);
@@ -396,7 +474,10 @@ impl Session {
             }
             let reply = match self.replies.next_reply() {
                 None => return Next::Read,
-                Some(Err(error)) => return self.fail(Failure::Malformed(error)),
+                Some(Err(error)) => {
+                    let step = self.step();
+                    return self.fail(Failure::Malformed(error, step));
+                }
                 Some(Ok(reply)) => reply,
             };
             let exchange = self.exchanges.pop_front().expect("a reply was awaited");
@@ -412,13 +493,16 @@ impl Session {
             if !exchange.expect.is_met_by(&reply) {
                 if exchange.expect == Expect::Judged {
                     self.last = Some(reply);
+                } else if exchange.after == After::Recipient {
+                    self.refuse_recipient(reply);
                 } else {
-                    self.reject(reply.text);
+                    self.reject(reply, exchange.step);
                 }
                 continue;
             }
             match exchange.after {
                 After::Nothing | After::ErrorChallenge => {}
+                After::Recipient => self.recipients.push(Ok(())),
                 After::Ehlo => self.offered = Capabilities::parse(&reply.text),
                 After::Data => {
                     self.in_body = true;
@@ -464,7 +548,7 @@ impl Session {
         let before = self.staged.len();
         command.write(&mut self.staged);
         let length = self.staged.len() - before;
-        let exchange = self.await_reply(expect, after);
+        let exchange = self.await_reply(expect, after, command.step());
         exchange.command = length;
         exchange.secret_from = command.secret_from();
         exchange
@@ -472,13 +556,14 @@ impl Session {
 
     /// Queues a wait for a reply to no command of its own: the greeting,
     /// the reply to the data, or one the script's command asked for.
-    fn await_reply(&mut self, expect: Expect, after: After) -> &mut Exchange {
+    fn await_reply(&mut self, expect: Expect, after: After, step: &'static str) -> &mut Exchange {
         self.exchanges.push_back(Exchange {
             command: 0,
             expect,
             waits: true,
             after,
             secret_from: None,
+            step,
         });
         self.exchanges.back_mut().expect("just pushed")
     }
@@ -503,12 +588,30 @@ impl Session {
         }
     }
 
-    /// Keeps `text` as the operation's outcome. Commands not written yet are
-    /// dropped; the replies to those already written are still due.
-    fn reject(&mut self, text: Vec<u8>) {
+    /// Keeps `reply` as the operation's outcome. Commands not written yet
+    /// are dropped; the replies to those already written are still due.
+    fn reject(&mut self, reply: Reply, step: &'static str) {
         self.exchanges.truncate(self.released);
         self.staged.clear();
-        self.rejection = Some(text);
+        self.rejection = Some(Rejection { reply, step });
+    }
+
+    /// A recipient was rejected: that ends the transaction unless it is
+    /// partial; a partial one ends once every recipient is rejected, with
+    /// the first rejection.
+    fn refuse_recipient(&mut self, reply: Reply) {
+        if !self.partial {
+            self.recipients.push(Err(reply.clone()));
+            return self.reject(reply, "rcpt");
+        }
+        self.recipients.push(Err(reply));
+        let answered = self.recipients.len() == self.recipients_due;
+        if answered && self.recipients.iter().all(Result::is_err) {
+            if let Some(Err(first)) = self.recipients.first() {
+                let first = first.clone();
+                self.reject(first, "rcpt");
+            }
+        }
     }
 
     /// Ends the operation with `failure`, which leaves the connection in an

@@ -46,48 +46,54 @@ return function(settings)
     -- needs more of Lua than I/O: returns that step. Plain text is read by
     -- lines; TLS by exact byte counts, which the core knows from the record
     -- headers. A lost connection is made again where the core says so.
-    local function run(self, tag, value, extra)
+    local function run(self, tag, value, extra, more)
         local protocol, trace = self.protocol, self.trace
         while true do
             if trace then show(self) end
             if tag == WRITE then
                 local sent, err = self.sock:send(value)
-                if not sent then return FAILED, err end
+                if not sent then return protocol:failed(err, true) end
             elseif tag == READ then
                 local data, err = self.sock:receive(value or "*l")
-                if not data then return FAILED, err end
+                if not data then return protocol:failed(err, true) end
                 if value then protocol:receive(data) else protocol:receive_line(data) end
             elseif tag == CONNECT then
                 local ok, err = plug(self)
-                if not ok then return FAILED, err end
+                if not ok then return protocol:failed(err, true) end
             else
-                return tag, value, extra
+                return tag, value, extra, more
             end
-            tag, value, extra = protocol:advance()
+            tag, value, extra, more = protocol:advance()
         end
     end
 
     -- A failure of the connection ends it; `reset` makes a new one.
-    local function failed(self, err)
+    -- `details` says what failed (see the core's details).
+    local function failed(self, err, details)
         self.protocol:disconnect()
         if not self.closed then
             self.closed = true
             if self.sock then self.sock:close() end
         end
-        return nil, err
+        return nil, err, details
     end
 
     -- Runs an operation from its first step. A refusal (nothing was sent)
     -- and a rejection (the server said no) end a LuaSocket-style session,
     -- as LuaSocket ends it; one opened with smtp.open{...} stays connected,
     -- to go on after `reset`.
+    -- On success: the reply's code and text (and a partial transaction's
+    -- report), or true; else nil, err, details.
     local function exchange(self, ...)
-        local tag, value, extra = run(self, ...)
-        if tag == DONE then return value, extra end
+        local tag, value, extra, more = run(self, ...)
+        if tag == DONE then
+            if more then return value, extra, more end
+            return value, extra
+        end
         if tag == BODY or tag == READY then return true end
         if tag == SENT then return value end
-        if tag ~= FAILED and self.keeps_connection then return nil, value end
-        return failed(self, value)
+        if tag ~= FAILED and self.keeps_connection then return nil, value, extra end
+        return failed(self, value, extra)
     end
 
     -- A chunk must be a string; numbers pass, as LuaSocket's filters allow.
@@ -99,10 +105,10 @@ return function(settings)
     -- Adds `chunk` to the body with `add` (the core's body or
     -- body_encoded); 1 while more is wanted, else nil, err.
     local function add_chunk(self, add, ...)
-        local tag, value = add(self.protocol, ...)
+        local tag, value, extra = add(self.protocol, ...)
         if tag ~= BODY then
-            tag, value = run(self, tag, value)
-            if tag ~= BODY then return nil, value end
+            tag, value, extra = run(self, tag, value, extra)
+            if tag ~= BODY then return nil, value, extra end
         end
         return 1
     end
@@ -113,7 +119,10 @@ return function(settings)
         return function(chunk)
             if not chunk then return 1 end
             if type(chunk) ~= "string" then chunk = chunk_text(chunk) end
-            return add_chunk(self, add, chunk)
+            local ok, err, details = add_chunk(self, add, chunk)
+            -- ltn12 passes nil, err on: the details wait for pump_with.
+            self.sink_failure = details
+            return ok, err
         end
     end
 
@@ -148,8 +157,8 @@ return function(settings)
             elseif type(chunk) ~= "string" then
                 chunk = chunk_text(chunk)
             end
-            local ok, add_err = add_chunk(self, add, chunk)
-            if not ok then return nil, add_err end
+            local ok, add_err, details = add_chunk(self, add, chunk)
+            if not ok then return nil, add_err, details end
             if not chunk then return 1 end
         end
     end
@@ -160,7 +169,7 @@ return function(settings)
         while true do
             local ok, err = step(source, sink)
             if not ok then
-                if err then return nil, err end
+                if err then return nil, err, self.sink_failure end
                 return 1
             end
         end
@@ -172,16 +181,16 @@ return function(settings)
     local function pump_message(self, pieces)
         local protocol, readers = self.protocol, natives.readers
         while true do
-            local tag, value = protocol:pump(pieces, readers)
+            local tag, value, extra = protocol:pump(pieces, readers)
             if tag == PUMPED then return 1 end
             if tag == WRITE then
                 local sent, err = self.sock:send(value)
-                if not sent then return nil, err end
+                if not sent then return nil, select(2, protocol:failed(err, true)) end
             elseif tag == SOURCE then
-                local ok, err = pump(self, value, true)
-                if not ok then return nil, err end
+                local ok, err, details = pump(self, value, true)
+                if not ok then return nil, err, details end
             else
-                return nil, value
+                return nil, value, extra
             end
         end
     end
@@ -189,18 +198,22 @@ return function(settings)
     -- The body from `source` (pumped with `step` if given), then its end.
     local function deliver_body(self, source, step)
         local pieces = not step and natives.messages[source]
-        local pumped, pump_err
+        local pumped, pump_err, details
         if pieces then
-            pumped, pump_err = pump_message(self, pieces)
+            pumped, pump_err, details = pump_message(self, pieces)
             if not pumped then pieces:abandon() end
         elseif step then
-            pumped, pump_err = pump_with(self, source, step)
+            pumped, pump_err, details = pump_with(self, source, step)
         else
-            pumped, pump_err = pump(self, source)
+            pumped, pump_err, details = pump(self, source)
         end
         -- SMTP cannot take back data already sent: only closing the
         -- connection keeps a part of the message from being delivered.
-        if not pumped then return failed(self, pump_err) end
+        if not pumped then
+            -- Without details, the failure is the source's own.
+            if not details then details = select(3, self.protocol:failed(pump_err, false)) end
+            return failed(self, pump_err, details)
+        end
         return exchange(self, self.protocol:finish())
     end
 
@@ -212,8 +225,8 @@ return function(settings)
     -- says. Returns the extension list: after STARTTLS, only the new EHLO's
     -- counts (RFC 3207).
     function steps.greet(self, domain)
-        local code, ext = exchange(self, self.protocol:greet(domain or settings.DOMAIN))
-        if not code then return nil, ext end
+        local code, ext, details = exchange(self, self.protocol:greet(domain or settings.DOMAIN))
+        if not code then return nil, ext, details end
         return ext
     end
 
@@ -233,16 +246,17 @@ return function(settings)
     end
 
     function steps.data(self, source, step)
-        local open, err = exchange(self, self.protocol:data())
-        if not open then return nil, err end
+        local open, err, details = exchange(self, self.protocol:data())
+        if not open then return nil, err, details end
         return deliver_body(self, source, step)
     end
 
     -- MAIL FROM and RCPT TO (in one write when the server pipelines), DATA,
-    -- then the data.
+    -- then the data. With `partial`, the reply to the data comes with the
+    -- recipients' report.
     function steps.send(self, mailt)
-        local open, err = exchange(self, self.protocol:send(mailt.from, mailt.rcpt))
-        if not open then return nil, err end
+        local open, err, details = exchange(self, self.protocol:send(mailt.from, mailt.rcpt, mailt.partial == true))
+        if not open then return nil, err, details end
         return deliver_body(self, mailt.source, mailt.step)
     end
 
@@ -356,29 +370,47 @@ return function(settings)
             self.try = newtry(function() self:close() end)
         end
         local ok, err = plug(self)
-        if ok then ok, err = exchange(self, self.protocol:open()) end
+        local details
+        if ok then
+            ok, err, details = exchange(self, self.protocol:open())
+        else
+            details = select(3, self.protocol:failed(err, true))
+        end
         if not ok then
             self:close()
-            return nil, err
+            return nil, err, details
         end
         return self
     end
 
     -- smtp.open's methods: the steps, raising on failure.
-    local function check(first, ...)
-        if first == nil then raise((...)) end
+    -- The details of a failure that raised are kept for Session:failure.
+    local function check(self, first, ...)
+        if first == nil then
+            local err, details = ...
+            self.last_failure = details
+            raise(err)
+        end
         return first, ...
     end
     for name, step in pairs(steps) do
         Session[name] = function(self, ...)
             arguments.method(name, 2, ...)
-            return check(step(self, ...))
+            return check(self, step(self, ...))
         end
     end
-    -- LuaSocket's send returns nothing.
+    -- LuaSocket's send returns nothing; with `partial`, the recipients'
+    -- report.
     function Session:send(mailt)
         arguments.message(mailt, 2)
-        check(steps.send(self, mailt))
+        local _, _, report = check(self, steps.send(self, mailt))
+        if mailt.partial then return report end
+    end
+
+    -- What the last failure that raised was: { step =, code =, status =,
+    -- transient =, reply = } (see docs/api.md).
+    function Session:failure()
+        return self.last_failure
     end
 
     return { open = open, steps = steps, raise = raise }
