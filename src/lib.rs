@@ -6,6 +6,7 @@
 
 pub mod attachment;
 pub mod compose;
+pub mod dkim;
 pub mod driver;
 mod lua;
 pub mod message;
