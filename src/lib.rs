@@ -12,6 +12,7 @@ mod lua;
 pub mod message;
 pub mod os_error;
 pub mod protocol;
+pub mod spool;
 pub mod tls;
 pub mod wire;
 
