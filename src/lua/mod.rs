@@ -4,6 +4,7 @@
 mod attach;
 mod chunk_source;
 mod compose;
+mod dkim;
 mod mesgt;
 mod pieces;
 mod session;
@@ -31,6 +32,8 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     core.set("message", lua.create_function(message)?)?;
     core.set("attach", lua.create_function(attach::attach)?)?;
     core.set("compose", lua.create_function(compose::compose)?)?;
+    core.set("dkim", lua.create_function(dkim::dkim)?)?;
+    core.set("dkim_record", lua.create_function(dkim::dkim_record)?)?;
     core.set("connect", lua.create_function(session::connect)?)?;
     core.set("session", lua.create_function(session::detached)?)?;
     core.set("auth_mechanism", lua.create_function(auth_mechanism)?)?;
