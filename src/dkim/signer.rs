@@ -18,6 +18,20 @@ pub enum KeySource {
     File(PathBuf),
 }
 
+impl KeySource {
+    /// The key, or what is wrong with `key` or `key_file`.
+    pub fn load(self) -> Result<SigningKey, BadField> {
+        match self {
+            KeySource::Pem(pem) => SigningKey::from_pem(&pem).or_else(|why| bad("key", why)),
+            KeySource::File(path) => {
+                let pem = std::fs::read(&path)
+                    .or_else(|error| bad("key_file", format!("{}: {error}", path.display())))?;
+                SigningKey::from_pem(&pem).or_else(|why| bad("key_file", why))
+            }
+        }
+    }
+}
+
 /// The script's settings, as plain values.
 #[derive(Debug)]
 pub struct Settings {
@@ -108,14 +122,7 @@ impl Signer {
     pub fn new(settings: Settings) -> Result<Signer, BadField> {
         let domain = dns_name(settings.domain, "domain")?;
         let selector = dns_name(settings.selector, "selector")?;
-        let key = match settings.key {
-            KeySource::Pem(pem) => SigningKey::from_pem(&pem).or_else(|why| bad("key", why))?,
-            KeySource::File(path) => {
-                let pem = std::fs::read(&path)
-                    .or_else(|error| bad("key_file", format!("{}: {error}", path.display())))?;
-                SigningKey::from_pem(&pem).or_else(|why| bad("key_file", why))?
-            }
-        };
+        let key = settings.key.load()?;
         if let Some(name) = settings.algorithm {
             let Some(algorithm) = Algorithm::from_name(&name) else {
                 return bad(
