@@ -18,7 +18,7 @@
 set -u
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"reply_parser ehlo_extensions dot_stuff compose_message"}
+targets=${FUZZ_TARGETS:-"reply_parser ehlo_extensions dot_stuff compose_message dkim_sign"}
 
 if [ ! -f fuzz/Cargo.toml ]; then
     echo "fuzz: run from the project root (no fuzz/Cargo.toml here)" >&2

@@ -1,14 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages the build, the specs, the demo, the
 # benchmarks and make lint use, when any is missing: apt-get as root, else
-# through sudo; then mailparser for the specs, from npm, when it is missing
-# or was installed from another spec/support/node/package-lock.json.
+# through sudo; then mailparser and mailauth for the specs, from npm, when
+# they are missing or were installed from another
+# spec/support/node/package-lock.json.
 set -eu
 
 packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
 liblua5.3-dev liblua5.4-dev libluajit-5.1-dev lua-busted lua-socket lua-copas
-luarocks python3-aiosmtpd postfix openssl ca-certificates lua-sec valgrind
-lua-check shellcheck"
+luarocks python3-aiosmtpd python3-dkim python3-nacl postfix openssl
+ca-certificates lua-sec valgrind lua-check shellcheck"
 
 missing=""
 for package in $packages; do
@@ -37,12 +38,13 @@ if [ -n "$missing" ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# mailparser at the versions the lock pins, into spec/support/node/node_modules.
+# mailparser and mailauth at the versions the lock pins, into
+# spec/support/node/node_modules.
 # A copy of the lock there marks the install done: npm ci (which empties
 # node_modules first) runs again only when the lock changed.
 node_project="$(dirname "$0")/../spec/support/node"
 if ! cmp -s "$node_project/package-lock.json" "$node_project/node_modules/.installed-lock.json"; then
-    echo "installing mailparser into spec/support/node/node_modules"
+    echo "installing mailparser and mailauth into spec/support/node/node_modules"
     npm ci --prefix "$node_project" --no-audit --no-fund
     cp "$node_project/package-lock.json" "$node_project/node_modules/.installed-lock.json"
 fi

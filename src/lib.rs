@@ -6,11 +6,13 @@
 
 pub mod attachment;
 pub mod compose;
+pub mod dkim;
 pub mod driver;
 mod lua;
 pub mod message;
 pub mod os_error;
 pub mod protocol;
+pub mod spool;
 pub mod tls;
 pub mod wire;
 

@@ -41,6 +41,18 @@ function smtp.compose(composet)
     return mesgt, envelope
 end
 
+-- The message of an LTN12 source, DKIM-signed (see smtp/dkim.lua):
+-- smtp.dkim(source, { domain =, selector =, key = or key_file =, ... }).
+smtp.dkim = require("socket.smtp.dkim")
+
+-- The DNS TXT record to publish for a DKIM key: "v=DKIM1; k=rsa; p=...".
+-- `key` is the PEM text, or a dkim table with key or key_file.
+function smtp.dkim_record(key)
+    local record, problem = core.dkim_record(key)
+    if not record then error(problem, 2) end
+    return record
+end
+
 -- Connects; failures raise, as LuaSocket's socket.try does. Besides
 -- LuaSocket's (server, port, create), takes one table with those fields
 -- and the extension fields (tls, cafile, servername, verify, auth, trace).

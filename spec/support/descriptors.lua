@@ -8,6 +8,7 @@
 --
 --   descriptors.without_leaks(f, ...)      -- f's results; raises if it left
 --                                          -- a descriptor open
+--   descriptors.targets()                  -- what each refers to, as readlink says
 --
 -- Garbage is collected before the first count only: a failure must close
 -- its connection at once, not whenever the collector finalizes a socket.
@@ -23,17 +24,22 @@ local PID = (function()
     return assert(pid)
 end)()
 
+-- What each open descriptor refers to ("/tmp/x (deleted)", "socket:[1]").
 -- Both ends of io.popen's pipe may be open here while the listing runs, so
 -- the shell names its own output pipe first, and that one is left out.
-function descriptors.count()
+function descriptors.targets()
     local listing = assert(io.popen("readlink /proc/$$/fd/1 /proc/" .. PID .. "/fd/* 2>/dev/null"))
     local own = assert(listing:read("*l"))
-    local count = 0
+    local targets = {}
     for target in listing:lines() do
-        if target ~= own then count = count + 1 end
+        if target ~= own then targets[#targets + 1] = target end
     end
     listing:close()
-    return count
+    return targets
+end
+
+function descriptors.count()
+    return #descriptors.targets()
 end
 
 function descriptors.settled()

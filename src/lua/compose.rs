@@ -13,7 +13,7 @@ use mlua::{
 
 use super::chunk_source::LuaChunkSource;
 use super::mesgt::ReadError;
-use super::values::{is_concatenable, lua_type};
+use super::values::{bad_field, lua_type, misuse, refuse_unknown, utf8};
 use crate::attachment::{DataSource, Encoding, FileSource};
 use crate::compose::attachment_fields::{
     base_name, checked_content_id, checked_media_type, guessed_media_type,
@@ -51,14 +51,6 @@ const FIELDS: &[&str] = &[
     "message_id",
 ];
 const ATTACHMENT_FIELDS: &[&str] = &["path", "data", "source", "filename", "content_type", "cid"];
-
-fn misuse<T>(message: String) -> Read<T> {
-    Err(ReadError::Misuse(message))
-}
-
-fn bad_field<T>(field: &str, problem: impl std::fmt::Display) -> Read<T> {
-    misuse(format!("bad field '{field}' ({problem})"))
-}
 
 pub fn compose(
     lua: &Lua,
@@ -131,37 +123,6 @@ fn date_text(seconds: i64, zone: &LuaString) -> String {
 
 /// Raises for a key that is not one of `known`: a misspelt field would
 /// otherwise be dropped without a word.
-fn refuse_unknown(table: &Table, known: &[&str], prefix: &str) -> Read<()> {
-    for pair in table.pairs::<Value, Value>() {
-        let (key, _) = pair?;
-        let name = match &key {
-            Value::String(name) => name.to_string_lossy(),
-            other => format!("[{}]", lua_type(other)),
-        };
-        if !known.contains(&name.as_str()) {
-            return misuse(format!("unknown field '{prefix}{name}'"));
-        }
-    }
-    Ok(())
-}
-
-/// A string (or number) as UTF-8 text; nil as none.
-fn utf8(lua: &Lua, value: Value, field: &str) -> Read<Option<String>> {
-    if matches!(value, Value::Nil) {
-        return Ok(None);
-    }
-    if !is_concatenable(&value) {
-        return bad_field(field, format!("string expected, got {}", lua_type(&value)));
-    }
-    let Some(text) = lua.coerce_string(value)? else {
-        return bad_field(field, "string expected");
-    };
-    match text.to_str() {
-        Ok(text) => Ok(Some(text.to_string())),
-        Err(_) => bad_field(field, "not UTF-8"),
-    }
-}
-
 fn bad_address<T>(field: &str, problem: impl std::fmt::Display) -> Read<T> {
     misuse(format!("bad address in '{field}' ({problem})"))
 }

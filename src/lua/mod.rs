@@ -4,6 +4,7 @@
 mod attach;
 mod chunk_source;
 mod compose;
+mod dkim;
 mod mesgt;
 mod pieces;
 mod session;
@@ -31,6 +32,8 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     core.set("attach", lua.create_function(attach::attach)?)?;
     core.set("compose", lua.create_function(compose::compose)?)?;
     core.set("session", lua.create_function(session::new)?)?;
+    core.set("dkim", lua.create_function(dkim::dkim)?)?;
+    core.set("dkim_record", lua.create_function(dkim::dkim_record)?)?;
     #[cfg(debug_assertions)]
     core.set("_panic", lua.create_function(panic_on_purpose)?)?;
     Ok(core)

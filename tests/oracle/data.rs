@@ -73,17 +73,27 @@ pub fn unstuff(wire: &[u8]) -> Vec<u8> {
 /// `data` cut at `cuts` (any order, clamped to its length), through one
 /// `DotStuffer` chunk by chunk, then `finish`.
 pub fn stuff_in_chunks(data: &[u8], cuts: &[usize]) -> Vec<u8> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|&cut| cut.min(data.len())).collect();
-    cuts.sort_unstable();
     let mut stuffer = DotStuffer::default();
     let mut out = Vec::new();
-    let mut from = 0;
-    for cut in cuts.into_iter().chain([data.len()]) {
-        stuffer.stuff(&data[from..cut], &mut out);
-        from = cut;
+    for chunk in cut_at(data, cuts) {
+        stuffer.stuff(chunk, &mut out);
     }
     stuffer.finish(&mut out);
     out
+}
+
+/// `data` in the chunks that cutting it at `cuts` (clamped, in any order)
+/// makes; some may be empty.
+pub fn cut_at<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&cut| cut.min(data.len())).collect();
+    cuts.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut from = 0;
+    for cut in cuts.into_iter().chain([data.len()]) {
+        chunks.push(&data[from..cut]);
+        from = cut;
+    }
+    chunks
 }
 
 /// Panics unless `stuffed`, sent after DATA and followed by the terminator,

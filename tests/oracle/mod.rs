@@ -4,6 +4,7 @@
 //! panics when a property fails.
 
 pub mod data;
+pub mod dkim;
 pub mod ehlo;
 pub mod message;
 pub mod reply;

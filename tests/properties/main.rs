@@ -6,6 +6,7 @@
 mod oracle;
 
 mod composer;
+mod dkim;
 mod dot_stuff;
 mod ehlo;
 mod generators;
