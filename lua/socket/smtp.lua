@@ -97,11 +97,12 @@ end
 local function transmit(mailt)
     local session, err, details = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
     if not session then return nil, err, details end
-    local ok, report
-    ok, err, report = deliver(session, mailt)
+    local ok, outcome
+    ok, outcome, details = deliver(session, mailt)
     session:close()
-    if not ok then return nil, err, report end
-    if report then return 1, report end
+    if not ok then return nil, outcome, details end
+    -- A partial send's report; LuaSocket returns 1 alone.
+    if outcome then return 1, outcome end
     return 1
 end
 
