@@ -8,6 +8,7 @@ mod dkim;
 mod mesgt;
 mod pieces;
 mod session;
+mod transaction;
 mod values;
 
 use std::time::{SystemTime, UNIX_EPOCH};

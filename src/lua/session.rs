@@ -14,6 +14,8 @@ use super::chunk_source::LuaChunkSource;
 use super::compose::LuaStreamedBody;
 use super::mesgt::LuaBody;
 use super::pieces::MessagePieces;
+use super::transaction::Transaction;
+use super::values::text;
 use crate::driver::connection::Connection;
 use crate::message::layout::Segment;
 use crate::os_error::TIMEOUT;
@@ -170,8 +172,13 @@ impl LuaSession {
     ) -> mlua::Result<MultiValue> {
         match start(&mut self.wire) {
             Ok(()) => self.advance(lua),
-            Err(refusal) => values(lua, (Tag::Refused.name(), refusal.message())),
+            Err(refusal) => self.refused(lua, &refusal),
         }
+    }
+
+    /// `"refused", message, details`: nothing was sent.
+    fn refused(&mut self, lua: &Lua, refusal: &Refusal) -> mlua::Result<MultiValue> {
+        self.step_values(lua, Step::Done(Err(Failure::Refused(refusal.clone()))))
     }
 
     /// The next step of the operation under way, tagged.
@@ -409,29 +416,6 @@ fn tls_configs(lua: &Lua) -> mlua::AppDataRefMut<'_, Configs> {
         .expect("the configurations were just set")
 }
 
-/// A string or a number as Lua's `..` would see it; the Lua half has
-/// checked the types already.
-fn text(lua: &Lua, value: Value) -> mlua::Result<LuaString> {
-    let kind = value.type_name();
-    lua.coerce_string(value)?
-        .ok_or_else(|| mlua::Error::runtime(format!("string expected, got {kind}")))
-}
-
-/// The recipients: one string, or a table read like `ipairs` reads it.
-fn recipients(lua: &Lua, rcpt: Value) -> mlua::Result<Vec<LuaString>> {
-    let Value::Table(list) = rcpt else {
-        return Ok(vec![text(lua, rcpt)?]);
-    };
-    let mut all = Vec::new();
-    for index in 1.. {
-        match list.get::<Value>(index)? {
-            Value::Nil => break,
-            value => all.push(text(lua, value)?),
-        }
-    }
-    Ok(all)
-}
-
 fn values(lua: &Lua, values: impl mlua::IntoLuaMulti) -> mlua::Result<MultiValue> {
     values.into_lua_multi(lua)
 }
@@ -522,26 +506,24 @@ impl UserData for LuaSession {
                     .operation(|session| session.rcpt(&to.as_bytes()))
             })
         });
-        // The envelope and DATA: a transaction up to its body.
-        // The envelope and DATA: a transaction up to its body. `partial`:
-        // a rejected recipient does not end it while another is accepted,
-        // and the reply to the message comes with a report.
+        // The envelope and DATA: a transaction up to its body, with the
+        // ESMTP parameters that `body`, `size` and `dsn` need. `partial`: a
+        // rejected recipient does not end it while another is accepted, and
+        // the reply to the message comes with a report.
         methods.add_method_mut(
             "send",
-            |lua, this, (from, rcpt, partial): (Value, Value, bool)| {
-                let from = text(lua, from)?;
-                let to = recipients(lua, rcpt)?;
-                let to_bytes: Vec<_> = to.iter().map(LuaString::as_bytes).collect();
-                let to_slices: Vec<&[u8]> = to_bytes.iter().map(|to| &to[..]).collect();
-                let started = this.wire.dialogue.operation(|session| {
-                    session.transaction(&from.as_bytes(), &to_slices, partial)
-                });
-                drop(to_slices);
-                drop(to_bytes);
-                this.report = partial.then_some(to);
+            |lua, this, (from, rcpt, partial, body, size, dsn): (Value, Value, bool, Value, Value, Value)| {
+                let transaction = Transaction::read(lua, from, rcpt, (body, size, dsn))?;
+                let request = transaction.request();
+                let started = this
+                    .wire
+                    .dialogue
+                    .operation(|session| session.transaction(&request, partial));
+                drop(request);
+                this.report = partial.then_some(transaction.addresses);
                 match started {
                     Ok(()) => this.advance(lua),
-                    Err(refusal) => values(lua, (Tag::Refused.name(), refusal.message())),
+                    Err(refusal) => this.refused(lua, &refusal),
                 }
             },
         );

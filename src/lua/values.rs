@@ -1,6 +1,6 @@
 //! Small facts about Lua values that the glue needs in several places.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Lua, LuaString, Table, Value};
 
 use super::mesgt::ReadError;
 
@@ -69,4 +69,12 @@ pub fn utf8(lua: &Lua, value: Value, field: &str) -> Read<Option<String>> {
         Ok(text) => Ok(Some(text.to_string())),
         Err(_) => bad_field(field, "not UTF-8"),
     }
+}
+
+/// A string or a number as Lua's `..` would see it; for values the Lua half
+/// has checked already.
+pub fn text(lua: &Lua, value: Value) -> mlua::Result<LuaString> {
+    let kind = value.type_name();
+    lua.coerce_string(value)?
+        .ok_or_else(|| mlua::Error::runtime(format!("string expected, got {kind}")))
 }

@@ -19,6 +19,7 @@ use super::capabilities::Capabilities;
 use super::command::Command;
 use super::dot_stuff::{DotStuffer, TERMINATOR};
 use super::expect::Expect;
+use super::mail_parameters::{Envelope, Refusal as EnvelopeRefusal, Request};
 use super::reply::{Reply, ReplyError, ReplyReader};
 use super::trace::Trace;
 use crate::os_error::CLOSED;
@@ -109,6 +110,8 @@ pub enum Refusal {
     NoMechanism,
     /// Credentials would go out in plain text where TLS was asked for.
     InPlainText,
+    /// The transaction asks for what this server cannot take.
+    Envelope(EnvelopeRefusal),
     /// The connection is closed, or was lost.
     Closed,
 }
@@ -125,6 +128,7 @@ impl Refusal {
             }
             Refusal::LineBreak(_) => Some("command"),
             Refusal::NoStartTls => Some("starttls"),
+            Refusal::Envelope(_) => Some("mail"),
             Refusal::Busy | Refusal::Closed => None,
         }
     }
@@ -139,6 +143,7 @@ impl Refusal {
                 "credentials refused: the connection is not encrypted".to_string()
             }
             Refusal::Closed => CLOSED.to_string(),
+            Refusal::Envelope(refusal) => refusal.message().into_owned(),
         }
     }
 }
@@ -253,46 +258,63 @@ impl Session {
     }
 
     pub fn mail(&mut self, from: &[u8]) -> Result<(), Refusal> {
-        let mail = Command::Mail { from };
+        let mail = Command::Mail {
+            from,
+            parameters: b"",
+        };
         self.start(&[mail])?;
         self.queue(mail, Expect::Completion, After::Nothing);
         Ok(())
     }
 
     pub fn rcpt(&mut self, to: &[u8]) -> Result<(), Refusal> {
-        let rcpt = Command::Rcpt { to };
+        let rcpt = Command::Rcpt {
+            to,
+            parameters: b"",
+        };
         self.start(&[rcpt])?;
         self.queue(rcpt, Expect::Completion, After::Nothing);
         Ok(())
     }
 
-    /// MAIL FROM and every RCPT TO; in one write when the server pipelines.
-    pub fn envelope(&mut self, from: &[u8], to: &[&[u8]]) -> Result<(), Refusal> {
-        let mail = Command::Mail { from };
+    /// A whole mail transaction up to its body: MAIL FROM and every RCPT TO
+    /// with the ESMTP parameters `request` needs of this server (in one
+    /// write when the server pipelines), then DATA once every reply to
+    /// them is in. `partial`: a rejected recipient does not end it while
+    /// another is accepted. Each recipient's outcome is kept
+    /// ([`Session::recipients`]).
+    pub fn transaction(&mut self, request: &Request<'_>, partial: bool) -> Result<(), Refusal> {
+        let envelope = Envelope::plan(request, &self.offered).map_err(Refusal::Envelope)?;
+        let mut parameters = Vec::new();
+        envelope.mail.write_parameters(&mut parameters);
+        let mail = Command::Mail {
+            from: envelope.mail.address.text(),
+            parameters: &parameters,
+        };
         self.start(&[mail])?;
-        if let Some(field) = to.iter().find_map(|&to| Command::Rcpt { to }.line_break()) {
+        let recipients: Vec<(&[u8], Vec<u8>)> = envelope
+            .recipients
+            .iter()
+            .map(|rcpt| {
+                let mut parameters = Vec::new();
+                rcpt.write_parameters(&mut parameters);
+                (rcpt.address.text(), parameters)
+            })
+            .collect();
+        fn rcpt<'a>((to, parameters): &'a (&'a [u8], Vec<u8>)) -> Command<'a> {
+            Command::Rcpt { to, parameters }
+        }
+        if let Some(field) = recipients.iter().find_map(|r| rcpt(r).line_break()) {
             return Err(Refusal::LineBreak(field));
         }
         let waits = !self.offered.pipelining;
         self.queue(mail, Expect::Completion, After::Nothing);
-        for &to in to {
-            let rcpt = Command::Rcpt { to };
-            self.queue(rcpt, Expect::Completion, After::Nothing).waits = waits;
-        }
-        Ok(())
-    }
-
-    /// The envelope, then DATA once every reply to it is in: a whole mail
-    /// transaction up to its body. `partial`: a rejected recipient does not
-    /// end it while another is accepted. Each recipient's outcome is kept
-    /// ([`Session::recipients`]).
-    pub fn transaction(&mut self, from: &[u8], to: &[&[u8]], partial: bool) -> Result<(), Refusal> {
-        self.envelope(from, to)?;
-        for exchange in self.exchanges.iter_mut().skip(1) {
-            exchange.after = After::Recipient;
+        for recipient in &recipients {
+            self.queue(rcpt(recipient), Expect::Completion, After::Recipient)
+                .waits = waits;
         }
         self.recipients.clear();
-        self.recipients_due = to.len();
+        self.recipients_due = recipients.len();
         self.partial = partial;
         self.queue(Command::Data, Expect::Intermediate, After::Data);
         Ok(())

@@ -37,6 +37,10 @@ local KINDS = {
     port = { test = text, expected = "number or string expected" },
     callable = { test = callable, expected = "function expected" },
     tls = one_of({ "none", "auto", "starttls", "tls" }),
+    body = one_of({ "7bit", "8bitmime" }),
+    ret = one_of({ "full", "hdrs" }),
+    size = { test = function(v) return type(v) == "number" and v >= 0 and v % 1 == 0 end,
+        expected = "non-negative integer expected" },
     auth = one_of({ "plain", "login", "xoauth2" }),
     encoding = one_of({ "base64", "quoted-printable", "8bit" }),
 }
@@ -66,6 +70,42 @@ local function field(mailt, name, kind, optional, level)
     if not rule.test(value) then reject("field '" .. name .. "'", rule, value, level + 1) end
 end
 
+local NOTIFY_EVENTS = { success = true, failure = true, delay = true }
+
+-- A DSN `notify` value: "never", or a list of "success", "failure" and
+-- "delay"; `what` names it.
+local function notify(value, what, level)
+    if value == nil or value == "never" then return end
+    local ok = type(value) == "table" and #value > 0
+    if ok then
+        for _, event in ipairs(value) do ok = ok and NOTIFY_EVENTS[event] == true end
+    end
+    if not ok then
+        error(string.format('bad %s ("never" or a list of "success", "failure", "delay" expected)', what),
+            level + 1)
+    end
+end
+
+-- A recipient given as a table: { address =, notify =, orcpt = }. `what`
+-- names it, its closing quote left for the field: "field 'rcpt[2]".
+local function recipient(to, what, level)
+    if not text(to.address) then reject(what .. ".address'", KINDS.text, to.address, level + 1) end
+    notify(to.notify, what .. ".notify'", level + 1)
+    if to.orcpt ~= nil and type(to.orcpt) ~= "boolean" then
+        reject(what .. ".orcpt'", KINDS.boolean, to.orcpt, level + 1)
+    end
+end
+
+-- The dsn table: { ret =, envid =, notify =, orcpt =, required = }.
+local function dsn(t, level)
+    if type(t) ~= "table" then reject("field 'dsn'", { expected = "table expected" }, t, level + 1) end
+    check("field 'dsn.ret'", t.ret, "ret", true, level + 1)
+    check("field 'dsn.envid'", t.envid, "string", true, level + 1)
+    notify(t.notify, "field 'dsn.notify'", level + 1)
+    check("field 'dsn.orcpt'", t.orcpt, "boolean", true, level + 1)
+    check("field 'dsn.required'", t.required, "boolean", true, level + 1)
+end
+
 function arguments.message(mailt, level)
     level = level + 1
     if type(mailt) ~= "table" then
@@ -74,13 +114,24 @@ function arguments.message(mailt, level)
     field(mailt, "from", "text", false, level)
     if type(mailt.rcpt) == "table" then
         for index, to in ipairs(mailt.rcpt) do
-            if not text(to) then reject("field 'rcpt' (entry " .. index .. ")", KINDS.text, to, level) end
+            if type(to) == "table" then
+                recipient(to, "field 'rcpt[" .. index .. "]", level)
+            elseif not text(to) then
+                reject("field 'rcpt' (entry " .. index .. ")", KINDS.text, to, level)
+            end
         end
     else
         check("field 'rcpt'", mailt.rcpt, "text", false, level)
     end
     field(mailt, "source", "callable", false, level)
     field(mailt, "step", "callable", true, level)
+    -- The ESMTP extensions' fields; nil for LuaSocket's scripts.
+    if mailt.partial ~= nil or mailt.body ~= nil or mailt.size ~= nil or mailt.dsn ~= nil then
+        field(mailt, "partial", "boolean", true, level)
+        field(mailt, "body", "body", true, level)
+        field(mailt, "size", "size", true, level)
+        if mailt.dsn ~= nil then dsn(mailt.dsn, level) end
+    end
 end
 
 -- The connection's fields, in smtp.send{} and smtp.open{}: LuaSocket's

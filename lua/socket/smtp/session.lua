@@ -255,7 +255,8 @@ return function(settings)
     -- then the data. With `partial`, the reply to the data comes with the
     -- recipients' report.
     function steps.send(self, mailt)
-        local open, err, details = exchange(self, self.protocol:send(mailt.from, mailt.rcpt, mailt.partial == true))
+        local open, err, details = exchange(self, self.protocol:send(mailt.from, mailt.rcpt,
+            mailt.partial == true, mailt.body, mailt.size, mailt.dsn))
         if not open then return nil, err, details end
         return deliver_body(self, mailt.source, mailt.step)
     end
