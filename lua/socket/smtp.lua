@@ -8,6 +8,7 @@ local core = require("socket.smtp.core")
 local arguments = require("socket.smtp.arguments")
 local message_source = require("socket.smtp.message_source")
 local body_source = require("socket.smtp.body_source")
+local natives = require("socket.smtp.natives")
 
 local smtp = {
     _VERSION = core.VERSION,
@@ -118,6 +119,8 @@ function smtp.sendmail(mailt)
     local mesgt, envelope = core.compose(composet, tostring(smtp.ZONE), body_source)
     if not mesgt then error(envelope, 2) end
     sendt.from, sendt.rcpt, sendt.source = envelope.from, envelope.rcpt, smtp.message(mesgt)
+    -- Known when every part is a string, a file or bytes: for SIZE.
+    if sendt.size == nil then sendt.size = natives.messages[sendt.source]:size(natives.readers) end
     return transmit(sendt)
 end
 

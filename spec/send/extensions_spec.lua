@@ -7,6 +7,8 @@ local smtp = require("socket.smtp")
 local servers = require("smtp_servers")
 local descriptors = require("descriptors")
 local mail = require("mail")
+local files = require("files")
+local ltn12 = require("ltn12")
 
 local JOSE = "<jos\195\169@exemplo.br>"
 local BOB_IDN = "<bob@b\195\188cher.example>"
@@ -86,6 +88,27 @@ describe("smtp.send's ESMTP parameters", function()
         it("refuses a message over the server's limit before MAIL", function()
             refused(servers.aiosmtpd({ data_size_limit = 1000 }), "message too large for server (4000 > 1000)",
                 { size = 4000 })
+        end)
+
+        it("sends smtp.sendmail's exact size when every part is a string, a file or bytes", function()
+            local server = servers.aiosmtpd({})
+            local dir = files.temporary_directory("extensions_spec")
+            finally(function() files.remove(dir) end)
+            files.write(dir .. "/report.bin", ("abc"):rep(10000))
+            local composet = { server = server.host, port = server.port, from = "a@example.com",
+                to = "b@example.com", subject = "sized", text = "hello\nthere",
+                attachments = { { path = dir .. "/report.bin" }, { data = "xyz", filename = "x.bin" } } }
+            assert.are.equal(1, descriptors.without_leaks(smtp.sendmail, composet))
+            local record = received(server)
+            assert.are.same({ "SIZE=" .. #record.data }, record.mail_options)
+        end)
+
+        it("guesses no size for smtp.sendmail's message with a script's source", function()
+            local server = servers.aiosmtpd({})
+            assert.are.equal(1, smtp.sendmail({ server = server.host, port = server.port, from = "a@example.com",
+                to = "b@example.com", subject = "unsized",
+                attachments = { { source = ltn12.source.string("xyz"), filename = "x.bin" } } }))
+            assert.are.same({}, received(server).mail_options)
         end)
 
         it("sends no SIZE where the server does not offer it", function()

@@ -9,6 +9,13 @@ use base64::Engine;
 
 use super::StreamEncoder;
 
+/// The bytes that `length` input bytes make: base64 lines of 76
+/// characters, each ended by CRLF, the last one shorter.
+pub fn encoded_size(length: u64) -> u64 {
+    let characters = length.div_ceil(3) * 4;
+    characters + characters.div_ceil(LINE_CHARACTERS as u64) * CRLF.len() as u64
+}
+
 /// Input bytes of a full line: 57 bytes make 76 characters.
 pub const LINE_INPUT: usize = 57;
 const LINE_CHARACTERS: usize = 76;

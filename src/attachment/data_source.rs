@@ -1,7 +1,7 @@
 //! An attachment given as bytes in memory, encoded in base64 a block at a
 //! time as it is pulled, so that the encoded copy never exists whole.
 
-use super::base64_lines::{Base64Lines, LINE_INPUT};
+use super::base64_lines::{encoded_size, Base64Lines, LINE_INPUT};
 use super::{ChunkSource, StreamEncoder};
 
 /// Bytes encoded per chunk: 57 KiB, whole base64 lines.
@@ -45,6 +45,10 @@ impl ChunkSource for DataSource {
         }
         Ok(Some(&self.output))
     }
+
+    fn size(&self) -> Option<u64> {
+        (self.taken == 0).then(|| encoded_size(self.data.len() as u64))
+    }
 }
 
 #[cfg(test)]
@@ -52,6 +56,19 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
+
+    #[test]
+    fn its_size_is_known_before_it_is_pulled() {
+        for length in [0, 1, 2, 3, 56, 57, 58, 114, 57 * 1024 + 1, 200_000] {
+            let mut source = DataSource::base64(vec![7; length]);
+            let size = source.size();
+            let mut pulled = 0;
+            while let Some(chunk) = source.next_chunk().unwrap() {
+                pulled += chunk.len() as u64;
+            }
+            assert_eq!(size, Some(pulled), "{length} bytes");
+        }
+    }
 
     #[test]
     fn chunks_join_to_base64_lines_of_the_data() {

@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 
-use super::base64_lines::{Base64Lines, LINE_INPUT};
+use super::base64_lines::{encoded_size, Base64Lines, LINE_INPUT};
 use super::quoted_printable::QuotedPrintable;
 use super::{ChunkSource, Encoding, StreamEncoder};
 use crate::os_error::system_message;
@@ -90,6 +90,18 @@ impl FileSource {
 }
 
 impl ChunkSource for FileSource {
+    /// Known for base64, from the file's size now; unknown once reading
+    /// has begun, and for quoted-printable and 8bit, whose line ends DATA
+    /// may yet change.
+    fn size(&self) -> Option<u64> {
+        match (&self.state, &self.encoder) {
+            (State::Unopened, Encoder::Base64(_)) => {
+                Some(encoded_size(std::fs::metadata(&self.path).ok()?.len()))
+            }
+            _ => None,
+        }
+    }
+
     /// The next encoded chunk, never empty; `Ok(None)` at the end, and
     /// `Err("<path>: <system message>")` when the file cannot be opened or
     /// read.

@@ -15,6 +15,12 @@ pub trait ChunkSource {
     /// The next chunk, never empty; `Ok(None)` at the end and after it;
     /// `Err(message)` when the bytes cannot be had.
     fn next_chunk(&mut self) -> Result<Option<&[u8]>, String>;
+
+    /// How many bytes all its chunks will make, where that is known before
+    /// they are made (for SIZE); `None` otherwise.
+    fn size(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// How a file's bytes go into the message.

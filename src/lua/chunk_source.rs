@@ -20,5 +20,7 @@ impl UserData for LuaChunkSource {
                 Err(message) => (Value::Nil, message).into_lua_multi(lua),
             }
         });
+        // The bytes all its chunks will make, or nil where not known.
+        methods.add_method("size", |_, this, ()| Ok(this.0.size()));
     }
 }

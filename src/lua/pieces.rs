@@ -9,10 +9,12 @@
 //! across a Rust frame: that keeps error values intact and lets a body
 //! source yield where Lua allows.
 
-use mlua::{IntoLuaMulti, MultiValue, UserData, UserDataMethods, Value};
+use mlua::{IntoLuaMulti, MultiValue, Table, UserData, UserDataMethods, Value};
 
+use super::chunk_source::LuaChunkSource;
 use super::mesgt::LuaBody;
 use crate::message::layout::Segment;
+use crate::protocol::dot_stuff::TERMINATOR;
 
 pub struct MessagePieces {
     segments: std::vec::IntoIter<Segment<LuaBody>>,
@@ -57,6 +59,29 @@ impl MessagePieces {
     }
 
     /// Marks a body source handed to Lua as being drained, or done.
+    /// The message's size in bytes as the server receives it, when every
+    /// piece's is known: the module's own sources in `readers` know theirs;
+    /// a script's do not. The end of the data adds a CRLF to the last line.
+    fn size(&self, readers: &Table) -> mlua::Result<Option<u64>> {
+        let mut size = (TERMINATOR.len() - b".\r\n".len()) as u64;
+        for segment in self.segments.as_slice() {
+            size += match segment {
+                Segment::Bytes(bytes) => bytes.len() as u64,
+                Segment::Leaf(LuaBody::Text(text)) => text.as_bytes().len() as u64,
+                Segment::Leaf(LuaBody::Source(source)) => match readers.raw_get::<Value>(source)? {
+                    Value::UserData(reader) if reader.is::<LuaChunkSource>() => {
+                        match reader.borrow::<LuaChunkSource>()?.0.size() {
+                            Some(size) => size,
+                            None => return Ok(None),
+                        }
+                    }
+                    _ => return Ok(None),
+                },
+            };
+        }
+        Ok(Some(size))
+    }
+
     pub fn set_draining(&mut self, draining: bool) {
         self.draining = draining;
     }
@@ -89,6 +114,12 @@ impl UserData for MessagePieces {
                 Err(why) => return (Value::Nil, "failed", why).into_lua_multi(lua),
             };
             piece.into_lua_multi(lua)
+        });
+        methods.add_method("size", |_, this, readers: Table| {
+            if this.failure.is_some() || this.ended {
+                return Ok(None);
+            }
+            this.size(&readers)
         });
         methods.add_method_mut("abandon", |_, this, ()| {
             this.abandon();

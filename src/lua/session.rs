@@ -661,9 +661,12 @@ mod tests {
                     elseif tag ~= "write" then break end
                     tag, value, extra = s:advance()
                 end
-                seen[#seen + 1] = table.concat({ s:mail("a\r\n") }, " ")
+                local function refused(tag, message, details)
+                    return table.concat({ tag, message, details.step, tostring(details.transient) }, " ")
+                end
+                seen[#seen + 1] = refused(s:mail("a\r\n"))
                 s:close()
-                seen[#seen + 1] = table.concat({ s:mail("<a@x>") }, " ")
+                seen[#seen + 1] = refused(s:mail("<a@x>"))
                 return seen
                 "#,
             )
@@ -677,8 +680,8 @@ mod tests {
                 "read nil",
                 "read nil",
                 "done 250 250-mx\n250 PIPELINING",
-                "refused invalid from: contains CR or LF",
-                "refused closed",
+                "refused invalid from: contains CR or LF mail false",
+                "refused closed connect false",
             ]
         );
     }

@@ -51,7 +51,9 @@ impl Transaction {
                 Value::String(_) => Some(Body::SevenBit),
                 _ => None,
             },
-            size: lua.coerce_integer(size)?.and_then(|n| u64::try_from(n).ok()),
+            size: lua
+                .coerce_integer(size)?
+                .and_then(|n| u64::try_from(n).ok()),
             dsn: match dsn {
                 Value::Table(dsn) => Some(read_dsn(lua, &dsn)?),
                 _ => None,
@@ -81,8 +83,7 @@ impl Transaction {
             }
             other => (text(lua, other)?, RecipientDsn::default()),
         };
-        self.recipients
-            .push((address.as_bytes().to_vec(), dsn));
+        self.recipients.push((address.as_bytes().to_vec(), dsn));
         self.addresses.push(address);
         Ok(())
     }

@@ -58,7 +58,9 @@ impl Command<'_> {
     pub fn write(&self, out: &mut Vec<u8>) {
         match *self {
             Command::Ehlo { domain } => write_all(out, &[b"EHLO ", domain]),
-            Command::Mail { from, parameters } => write_all(out, &[b"MAIL FROM:", from, parameters]),
+            Command::Mail { from, parameters } => {
+                write_all(out, &[b"MAIL FROM:", from, parameters]);
+            }
             Command::Rcpt { to, parameters } => write_all(out, &[b"RCPT TO:", to, parameters]),
             Command::Data => out.extend_from_slice(b"DATA"),
             Command::Rset => out.extend_from_slice(b"RSET"),
@@ -179,11 +181,26 @@ mod tests {
     fn each_command_writes_the_bytes_luasocket_writes() {
         assert_eq!(line(Command::Ehlo { domain: b"here" }), "EHLO here\r\n");
         assert_eq!(
-            line(Command::Mail { from: b"<a@x>", parameters: b"" }),
+            line(Command::Mail {
+                from: b"<a@x>",
+                parameters: b""
+            }),
             "MAIL FROM:<a@x>\r\n"
         );
-        assert_eq!(line(Command::Mail { from: b"a@x", parameters: b"" }), "MAIL FROM:a@x\r\n");
-        assert_eq!(line(Command::Rcpt { to: b"<b@y>", parameters: b"" }), "RCPT TO:<b@y>\r\n");
+        assert_eq!(
+            line(Command::Mail {
+                from: b"a@x",
+                parameters: b""
+            }),
+            "MAIL FROM:a@x\r\n"
+        );
+        assert_eq!(
+            line(Command::Rcpt {
+                to: b"<b@y>",
+                parameters: b""
+            }),
+            "RCPT TO:<b@y>\r\n"
+        );
         assert_eq!(line(Command::Data), "DATA\r\n");
         assert_eq!(line(Command::Rset), "RSET\r\n");
         assert_eq!(line(Command::Quit), "QUIT\r\n");
@@ -228,8 +245,20 @@ mod tests {
             }),
             Some("domain")
         );
-        assert_eq!(broken(Command::Mail { from: b"<a@x>\n", parameters: b"" }), Some("from"));
-        assert_eq!(broken(Command::Rcpt { to: b"\r", parameters: b"" }), Some("rcpt"));
+        assert_eq!(
+            broken(Command::Mail {
+                from: b"<a@x>\n",
+                parameters: b""
+            }),
+            Some("from")
+        );
+        assert_eq!(
+            broken(Command::Rcpt {
+                to: b"\r",
+                parameters: b""
+            }),
+            Some("rcpt")
+        );
         assert_eq!(broken(Command::LoginUser(b"u\n")), Some("user"));
         let plain = Command::AuthPlain {
             user: b"a",
@@ -241,13 +270,25 @@ mod tests {
         assert_eq!(script(b"NOOP\r\n", None), Some("command"));
         assert_eq!(script(b"NOOP", Some(b"x\ny")), Some("command"));
         assert_eq!(script(b"NOOP", Some(b"x y")), None);
-        assert_eq!(broken(Command::Mail { from: b"<a@x>", parameters: b"" }), None);
+        assert_eq!(
+            broken(Command::Mail {
+                from: b"<a@x>",
+                parameters: b""
+            }),
+            None
+        );
     }
 
     #[test]
     fn only_credentials_are_secret() {
         let secret = |command: Command<'_>| command.secret_from();
-        assert_eq!(secret(Command::Mail { from: b"<a@x>", parameters: b"" }), None);
+        assert_eq!(
+            secret(Command::Mail {
+                from: b"<a@x>",
+                parameters: b""
+            }),
+            None
+        );
         assert_eq!(secret(Command::AuthLogin), None);
         assert_eq!(secret(Command::LoginUser(b"alice")), Some(0));
         assert_eq!(secret(Command::Secret(b"secret")), Some(0));

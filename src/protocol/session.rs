@@ -655,6 +655,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::mail_parameters::Recipient;
 
     /// Runs the operation under way against canned server bytes: returns
     /// every write, in order, and the outcome. `answers[i]` is what the
@@ -693,6 +694,16 @@ mod tests {
         written
     }
 
+    /// A transaction from `from` to `to`, asking for no extension.
+    fn envelope(session: &mut Session, from: &[u8], to: &[&[u8]]) -> Result<(), Refusal> {
+        let request = Request {
+            from,
+            recipients: to.iter().map(|&to| Recipient::new(to)).collect(),
+            ..Request::default()
+        };
+        session.transaction(&request, false)
+    }
+
     fn greeted(ehlo: &str) -> Session {
         let mut session = Session::default();
         session.greet(b"client.example").unwrap();
@@ -723,35 +734,41 @@ mod tests {
     #[test]
     fn without_pipelining_each_recipient_waits_for_the_previous_reply() {
         let mut session = greeted("250 mx\r\n");
-        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
-        let (writes, outcome) = run(&mut session, &["250 ok\r\n", "250 b\r\n", "250 c\r\n"]);
+        envelope(&mut session, b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        let answers = ["250 ok\r\n", "250 b\r\n", "250 c\r\n", "354 go\r\n"];
+        let (writes, outcome) = run(&mut session, &answers);
         assert_eq!(
             writes,
             [
                 "MAIL FROM:<a@x>\r\n",
                 "RCPT TO:<b@y>\r\n",
-                "RCPT TO:<c@z>\r\n"
+                "RCPT TO:<c@z>\r\n",
+                "DATA\r\n"
             ]
         );
-        assert_eq!(outcome, Ok("250 c".into()));
+        assert_eq!(outcome, Ok("<body>".into()));
     }
 
     #[test]
     fn with_pipelining_the_envelope_goes_in_one_write() {
         let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
-        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
-        let (writes, outcome) = run(&mut session, &["250 ok\r\n250 b\r\n", "250 c\r\n"]);
+        envelope(&mut session, b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        let answers = ["250 ok\r\n250 b\r\n", "250 c\r\n", "354 go\r\n"];
+        let (writes, outcome) = run(&mut session, &answers);
         assert_eq!(
             writes,
-            ["MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@z>\r\n"]
+            [
+                "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@z>\r\n",
+                "DATA\r\n"
+            ]
         );
-        assert_eq!(outcome, Ok("250 c".into()));
+        assert_eq!(outcome, Ok("<body>".into()));
     }
 
     #[test]
     fn a_rejected_recipient_ends_a_pipelined_envelope_once_every_reply_is_in() {
         let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
-        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        envelope(&mut session, b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
         // The third reply comes in a read of its own: the outcome waits for it.
         let (_, outcome) = run(&mut session, &["250 ok\r\n550 5.1.1 no b\r\n", "250 c\r\n"]);
         assert_eq!(outcome, Err("550 5.1.1 no b".into()));
@@ -764,7 +781,7 @@ mod tests {
     #[test]
     fn a_rejected_pipelined_mail_still_reads_the_recipients_replies() {
         let mut session = greeted("250-mx\r\n250 PIPELINING\r\n");
-        session.envelope(b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
+        envelope(&mut session, b"<a@x>", &[b"<b@y>", b"<c@z>"]).unwrap();
         let (_, outcome) = run(
             &mut session,
             &["553 bad sender\r\n503 need MAIL\r\n", "503 need MAIL\r\n"],
@@ -780,7 +797,7 @@ mod tests {
     #[test]
     fn without_pipelining_a_rejected_mail_writes_no_recipient() {
         let mut session = greeted("250 mx\r\n");
-        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
+        envelope(&mut session, b"<a@x>", &[b"<b@y>"]).unwrap();
         let (writes, outcome) = run(&mut session, &["553 bad sender\r\n"]);
         assert_eq!(writes, ["MAIL FROM:<a@x>\r\n"]);
         assert_eq!(outcome, Err("553 bad sender".into()));
@@ -795,7 +812,7 @@ mod tests {
             Err(Refusal::LineBreak("from"))
         );
         assert_eq!(
-            session.envelope(b"<a@x>", &[b"<b>", b"<c>\n"]),
+            envelope(&mut session, b"<a@x>", &[b"<b>", b"<c>\n"]),
             Err(Refusal::LineBreak("rcpt"))
         );
         assert_eq!(session.rcpt(b"\r"), Err(Refusal::LineBreak("rcpt")));
@@ -905,9 +922,12 @@ mod tests {
         let (writes, outcome) = run(&mut session, &["250 mx\r\n"]);
         assert_eq!(writes, ["EHLO here\r\n"]);
         assert_eq!(outcome, Ok("250 mx".into()), "the injected line is gone");
-        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
-        let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n"]);
-        assert_eq!(writes.len(), 2, "no PIPELINING after the new EHLO");
+        envelope(&mut session, b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n", "354 go\r\n"]);
+        assert_eq!(
+            writes[0], "MAIL FROM:<a@x>\r\n",
+            "no PIPELINING after the new EHLO"
+        );
     }
 
     #[test]
@@ -942,10 +962,10 @@ mod tests {
         )
         .1
         .is_ok());
-        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
-        assert!(run(&mut session, &["250 ok\r\n250 ok\r\n"]).1.is_ok());
-        session.data().unwrap();
-        assert!(run(&mut session, &["354 go\r\n"]).1.is_ok());
+        envelope(&mut session, b"<a@x>", &[b"<b@y>"]).unwrap();
+        assert!(run(&mut session, &["250 ok\r\n250 ok\r\n", "354 go\r\n"])
+            .1
+            .is_ok());
         session.body(b"Subject: x\r\n\r\n.hi\r\n");
         session.end_body();
         assert!(run(&mut session, &["250 queued\r\n"]).1.is_ok());
@@ -1031,9 +1051,12 @@ mod tests {
             Ok("250 mx".into()),
             "the injected line is gone"
         );
-        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
-        let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n"]);
-        assert_eq!(writes.len(), 2, "no PIPELINING after the script's EHLO");
+        envelope(&mut session, b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, _) = run(&mut session, &["250 ok\r\n", "250 ok\r\n", "354 go\r\n"]);
+        assert_eq!(
+            writes[0], "MAIL FROM:<a@x>\r\n",
+            "no PIPELINING after the script's EHLO"
+        );
     }
 
     #[test]
@@ -1050,9 +1073,12 @@ mod tests {
         command(&mut session, b"NOOP", None);
         session.check().unwrap();
         assert_eq!(run(&mut session, &["250 OK\r\n"]).1, Ok("250 OK".into()));
-        session.envelope(b"<a@x>", &[b"<b@y>"]).unwrap();
-        let (writes, _) = run(&mut session, &["250 ok\r\n250 ok\r\n"]);
-        assert_eq!(writes.len(), 1, "still pipelining");
+        envelope(&mut session, b"<a@x>", &[b"<b@y>"]).unwrap();
+        let (writes, _) = run(&mut session, &["250 ok\r\n250 ok\r\n", "354 go\r\n"]);
+        assert_eq!(
+            writes[0], "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n",
+            "still pipelining"
+        );
     }
 
     #[test]

@@ -106,6 +106,16 @@ local function dsn(t, level)
     check("field 'dsn.required'", t.required, "boolean", true, level + 1)
 end
 
+-- The ESMTP extensions' fields; nil for LuaSocket's scripts.
+local function extensions(mailt, level)
+    if mailt.partial ~= nil or mailt.body ~= nil or mailt.size ~= nil or mailt.dsn ~= nil then
+        field(mailt, "partial", "boolean", true, level + 1)
+        field(mailt, "body", "body", true, level + 1)
+        field(mailt, "size", "size", true, level + 1)
+        if mailt.dsn ~= nil then dsn(mailt.dsn, level + 1) end
+    end
+end
+
 function arguments.message(mailt, level)
     level = level + 1
     if type(mailt) ~= "table" then
@@ -125,13 +135,7 @@ function arguments.message(mailt, level)
     end
     field(mailt, "source", "callable", false, level)
     field(mailt, "step", "callable", true, level)
-    -- The ESMTP extensions' fields; nil for LuaSocket's scripts.
-    if mailt.partial ~= nil or mailt.body ~= nil or mailt.size ~= nil or mailt.dsn ~= nil then
-        field(mailt, "partial", "boolean", true, level)
-        field(mailt, "body", "body", true, level)
-        field(mailt, "size", "size", true, level)
-        if mailt.dsn ~= nil then dsn(mailt.dsn, level) end
-    end
+    extensions(mailt, level)
 end
 
 -- The connection's fields, in smtp.send{} and smtp.open{}: LuaSocket's
@@ -162,7 +166,7 @@ end
 -- The fields of smtp.sendmail{} that are smtp.send's rather than
 -- smtp.compose's.
 local SENDING = { "server", "port", "create", "user", "password", "domain", "tls", "cafile",
-    "servername", "verify", "auth", "trace" }
+    "servername", "verify", "auth", "trace", "partial", "body", "size", "dsn" }
 
 -- smtp.sendmail{...}: splits the table into smtp.compose's table and
 -- smtp.send's, checking the latter's fields.
@@ -180,6 +184,7 @@ function arguments.sendmail(mailt, level)
     field(sendt, "password", "text", true, level)
     field(sendt, "domain", "text", true, level)
     connection(sendt, level)
+    extensions(sendt, level)
     return composet, sendt
 end
 
