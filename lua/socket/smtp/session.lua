@@ -331,9 +331,11 @@ return function(settings)
     -- What session.tp does through the session (see tp.lua).
     local session_io = {}
 
-    -- A command of the script's own: its length, or nil, err.
+    -- A command of the script's own: its length, or nil, err (LuaSocket's
+    -- tp:command, so without the details).
     function session_io.command(self, cmd, arg)
-        return exchange(self, self.protocol:command(cmd, arg))
+        local sent, err = exchange(self, self.protocol:command(cmd, arg))
+        return sent, err
     end
 
     -- The next reply, whatever its code: code, reply, or nil, err.
