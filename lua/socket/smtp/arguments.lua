@@ -36,6 +36,7 @@ local KINDS = {
     boolean = { test = function(v) return type(v) == "boolean" end, expected = "boolean expected" },
     port = { test = text, expected = "number or string expected" },
     callable = { test = callable, expected = "function expected" },
+    table = { test = function(v) return type(v) == "table" end, expected = "table expected" },
     tls = one_of({ "none", "auto", "starttls", "tls" }),
     auth = one_of({ "plain", "login", "xoauth2" }),
     encoding = one_of({ "base64", "quoted-printable", "8bit" }),
@@ -96,6 +97,7 @@ local function connection(t, level)
     field(t, "verify", "boolean", true, level)
     field(t, "auth", "auth", true, level)
     field(t, "trace", "callable", true, level)
+    field(t, "dkim", "table", true, level)
 end
 
 -- Every field of smtp.send{}.
@@ -111,7 +113,7 @@ end
 -- The fields of smtp.sendmail{} that are smtp.send's rather than
 -- smtp.compose's.
 local SENDING = { "server", "port", "create", "user", "password", "domain", "tls", "cafile",
-    "servername", "verify", "auth", "trace" }
+    "servername", "verify", "auth", "trace", "dkim" }
 
 -- smtp.sendmail{...}: splits the table into smtp.compose's table and
 -- smtp.send's, checking the latter's fields.
