@@ -11,7 +11,9 @@ local signing = {}
 -- The signer of t.dkim (a table: arguments.lua checked it), or nil.
 function signing.signer(t, level)
     if t.dkim == nil then return nil end
-    return dkim.signer(t.dkim, level + 1, "dkim.")
+    -- Not a tail call: `level` counts this function's frame.
+    local signer = dkim.signer(t.dkim, level + 1, "dkim.")
+    return signer
 end
 
 -- Has `session` sign every message it sends with `signer` (nil: none).
