@@ -16,7 +16,11 @@
 #   6. messages/s composing and sending the message of bench/compose (UTF-8
 #      headers, text and HTML, a 100 KB attachment from memory), one
 #      connection each: ours (smtp.compose), nodemailer, lettre, Python;
-#   7. the targets, met or not.
+#   7. DKIM signing, nothing sent: messages/s signing the 1000-byte message
+#      with RSA-2048 and with Ed25519 keys, and MB/s signing a message with
+#      a 100 MB file attached in base64: ours (smtp.dkim), nodemailer's
+#      DKIM signer, Python's dkimpy;
+#   8. the targets, met or not.
 #
 #   sh bench/run.sh [lua5.4]      from the project root, after make build
 #                                 LUA=lua5.4 and make bench's nodemailer and
@@ -32,11 +36,16 @@
 #   BENCH_CALLGRIND_MESSAGES=200    messages for the per-message counts
 #   BENCH_PROFILE_DIR=           keep the callgrind.out files there
 #                                (for callgrind_annotate)
-#   BENCH_PARTS="messages attachment compose"  the parts that run: 1 and 2,
-#                                3 and 4, 6 (with their rows of 5 and 7)
+#   BENCH_DKIM_FILE_BYTES=100000000  size of the file in part 7's signed message
+#   BENCH_PARTS="messages attachment compose dkim"  the parts that run: 1
+#                                and 2, 3 and 4, 6, 7 (with their rows of 5
+#                                and 8)
 # A quick run:
 #   BENCH_RUNS=1 BENCH_SECONDS=0.5 BENCH_FILE_RUNS=1 BENCH_FILE_BYTES=20000000 \
 #   BENCH_CALLGRIND_BYTES=2000000 BENCH_CALLGRIND_MESSAGES=20 sh bench/run.sh
+# The DKIM rows alone, quickly:
+#   BENCH_PARTS=dkim BENCH_RUNS=1 BENCH_SECONDS=0.5 BENCH_FILE_RUNS=1 \
+#   BENCH_DKIM_FILE_BYTES=10000000 sh bench/run.sh
 # The compose row alone, quickly:
 #   BENCH_PARTS=compose BENCH_RUNS=1 BENCH_SECONDS=0.5 BENCH_CALLGRIND_MESSAGES=20 \
 #   sh bench/run.sh
@@ -61,7 +70,8 @@ CALLGRIND=${BENCH_CALLGRIND:-1}
 CG_BYTES=${BENCH_CALLGRIND_BYTES:-33554432}
 CG_MESSAGES=${BENCH_CALLGRIND_MESSAGES:-200}
 PROFILE_DIR=${BENCH_PROFILE_DIR:-}
-PARTS=${BENCH_PARTS:-messages attachment compose}
+DKIM_FILE_BYTES=${BENCH_DKIM_FILE_BYTES:-100000000}
+PARTS=${BENCH_PARTS:-messages attachment compose dkim}
 MAX_COUNT=10000000      # messages/s runs end on BUDGET; this only bounds them
 BACKLOG=4096            # smtp-sink's listen backlog (Linux caps it at somaxconn)
 BUILD=build/$LUA
@@ -122,7 +132,7 @@ trap 'exit 1' HUP INT TERM   # so that the EXIT trap runs on these too
 STARTED=$(date +%s)
 LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say() { echo "$*" >&2; }
-# Whether part $1 (messages, attachment or compose) is in BENCH_PARTS.
+# Whether part $1 (messages, attachment, compose or dkim) is in BENCH_PARTS.
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # --- the sink -------------------------------------------------------------------
@@ -195,6 +205,22 @@ compose() {
         python)     "$PY" bench/compose_rate.py send "$@" ;;
     esac
 }
+# Part 7's clients: dkim ours|nodemailer|dkimpy rate KEY WARMUP COUNT SECONDS,
+# or file KEY
+dkim() {
+    who=$1 mode=$2 key=$TMP/dkim-$3.pem
+    shift 3
+    if [ "$mode" = rate ]; then
+        set -- rate "$key" "$MESSAGE" "$@"
+    else
+        set -- file "$key" "$DKIM_MESSAGE" "$DKIM_FILE_BYTES"
+    fi
+    case $who in
+        ours)       ours bench/dkim_rate.lua "$@" ;;
+        nodemailer) node bench/node/dkim_rate.mjs "$@" ;;
+        dkimpy)     "$PY" bench/dkim_rate.py "$@" ;;
+    esac
+}
 client() {
     case $1 in
         conn-ours)       rate ours "$MAX_COUNT" "$BUDGET" ;;
@@ -213,6 +239,8 @@ client() {
         compose-nodemailer) compose nodemailer "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
         compose-lettre)     compose lettre "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
         compose-python)     compose python "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
+        dkim-file-*) dkim "${1#dkim-file-}" file rsa ;;
+        dkim-*-*)    k=${1#dkim-} && dkim "${1##*-}" rate "${k%%-*}" "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
         # Under callgrind (part 5): N messages, or the smaller file.
         cg-chain-ours)      attach ours "$CG_FILE" chain ;;
         cg-chain-luasocket) attach luasocket "$CG_FILE" chain ;;
@@ -240,7 +268,7 @@ measure() {
         case $line in
             *unavailable=*)
                 say "  $1: not available ($line)"
-                : >"$TMP/$1.unavailable"
+                printf '%s\n' "$line" >"$TMP/$1.unavailable"
                 return ;;
         esac
         line="$line sink_cpu=$(awk -v a="$before" -v b="$(sink_cpu)" 'BEGIN { print b - a }')"
@@ -305,6 +333,35 @@ if part compose; then
         for c in $COMPOSE_CLIENTS; do measure "$c"; done
         run=$((run + 1))
     done
+fi
+
+# --- 7: DKIM signing ------------------------------------------------------------------
+# The keys, and the message with the file attached, made once; every client
+# reads the same files.
+DKIM_MESSAGE=$TMP/dkim-file.eml
+DKIM_KEYS="rsa ed25519"
+DKIM_PEERS="ours nodemailer dkimpy"
+if part dkim; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/dkim-rsa.pem" 2>/dev/null &&
+        openssl genpkey -algorithm ed25519 -out "$TMP/dkim-ed25519.pem" 2>/dev/null || exit 1
+    say "writing a message with $DKIM_FILE_BYTES bytes attached to $DKIM_MESSAGE"
+    "$PY" bench/dkim_rate.py message "$DKIM_MESSAGE" "$DKIM_FILE_BYTES" || exit 1
+    DKIM_MESSAGE_BYTES=$(wc -c <"$DKIM_MESSAGE" | tr -d ' ')
+    run=1
+    while [ "$run" -le "$RUNS" ]; do
+        say "DKIM signing, run $run of $RUNS"
+        for k in $DKIM_KEYS; do
+            for who in $DKIM_PEERS; do measure "dkim-$k-$who"; done
+        done
+        run=$((run + 1))
+    done
+    run=1
+    while [ "$run" -le "$FILE_RUNS" ]; do
+        say "DKIM signing the attachment, run $run of $FILE_RUNS"
+        for who in $DKIM_PEERS; do measure "dkim-file-$who"; done
+        run=$((run + 1))
+    done
+    rm -f "$DKIM_MESSAGE"
 fi
 
 # --- 5: instruction counts -------------------------------------------------------------
@@ -376,7 +433,7 @@ impl() {
 # Why client $1 has no figure, for a table cell.
 why() {
     if [ -e "$TMP/$1.unavailable" ]; then
-        echo "not available: smtp.attach missing"
+        echo "not available: $(sed 's/.*unavailable=//; s/ .*//; s/_/ /g' "$TMP/$1.unavailable")"
     else
         echo "error: $(head -n 1 "$TMP/$1.err" | sed 's/|/\\|/g')"
     fi
@@ -586,6 +643,52 @@ if part compose; then
     echo
 fi
 
+if part dkim; then
+    echo "### 7. DKIM signing, nothing sent"
+    echo
+    echo "d=example.com, relaxed/relaxed, each library's own list of signed fields; each signed" \
+        "message read to its end (dkimpy returns the field alone). Messages/s: the" \
+        "$MESSAGE_BYTES-byte message of parts 1 and 2, from memory, a new signer (the key read" \
+        "from PEM) for each message, as smtp.send{ dkim = } and nodemailer's dkim option make" \
+        "one; each run after $COMPOSE_WARMUP messages neither timed nor counted (smtp-sink" \
+        "stays idle: nothing is sent); median of" \
+        "$RUNS runs of $BUDGET s per client, interleaved"
+    echo
+    echo "| client | messages/s | runs: min-max | ratio to nodemailer | ratio to dkimpy | client CPU | smtp-sink CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for k in $DKIM_KEYS; do
+        label=RSA-2048
+        [ "$k" = ed25519 ] && label=Ed25519
+        rate_row "dkim-$k-ours" "$label: ours ($(impl "dkim-$k-ours" luasmtp)), smtp.dkim" \
+            "dkim-$k-nodemailer" "dkim-$k-dkimpy"
+        rate_row "dkim-$k-nodemailer" "$label: $(impl "dkim-$k-nodemailer" nodemailer), DKIM#sign" \
+            "dkim-$k-nodemailer" "dkim-$k-dkimpy"
+        rate_row "dkim-$k-dkimpy" "$label: $(impl "dkim-$k-dkimpy" dkimpy), dkim.sign" \
+            "dkim-$k-nodemailer" "dkim-$k-dkimpy"
+    done
+    echo
+    echo "A $DKIM_FILE_BYTES-byte file of pseudo-random bytes attached in base64 (the message:" \
+        "$DKIM_MESSAGE_BYTES bytes)," \
+        "RSA-2048; MB/s = file bytes / wall seconds (MB = 10^6 bytes), the message read from" \
+        "the page cache as it is signed (dkimpy: read whole first), held in a temporary file" \
+        "until its field is known (ours beyond 1 MB, nodemailer beyond 10 MB); median of" \
+        "$FILE_RUNS runs, interleaved"
+    echo
+    echo "| client | MB/s of file | runs: min-max | seconds | peak RSS (MB) | ratio to nodemailer | ratio to dkimpy | client CPU |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for who in $DKIM_PEERS; do
+        id=dkim-file-$who m=$(stat "dkim-file-$who" mbps)
+        [ -n "$m" ] || { echo "| $who | $(why "$id") | | | | | | |"; continue; }
+        awk -v name="$(impl "$id" "$who")" -v m="$m" -v range="$(range "$id" mbps %.1f)" \
+            -v s="$(stat "$id" seconds)" -v rss="$(stat "$id" rss)" -v cpu="$(stat "$id" cpu)" \
+            -v n="$(stat dkim-file-nodemailer mbps)" -v p="$(stat dkim-file-dkimpy mbps)" '
+            function ratio(x) { return (x == "") ? "n/a" : sprintf("%.2f", m / x) }
+            BEGIN { printf "| %s | %.1f | %s | %.2f | %.1f | %s | %s | %.0f%% |\n",
+                name, m, range, s, rss, ratio(n), ratio(p), cpu }'
+    done
+    echo
+fi
+
 # --- the targets ----------------------------------------------------------------
 co=$(stat conn-ours rate) cl=$(stat conn-luasocket rate) cs=$(stat conn-source rate)
 ro=$(stat reuse-ours rate) rl=$(stat reuse-luasocket rate) rs=$(stat reuse-source rate)
@@ -636,5 +739,16 @@ if part compose; then
         "$(fmt %.1f "$xo") against $(fmt %.1f "$xn") messages/s: $(ratio "$xo" "$xn")x" "a >= 3 * b" "$xo" "$xn"
     target "compose + send: ours >= 1.0 x lettre" \
         "$(fmt %.1f "$xo") against $(fmt %.1f "$xl") messages/s: $(ratio "$xo" "$xl")x" "a >= b" "$xo" "$xl"
+fi
+if part dkim; then
+    for k in $DKIM_KEYS; do
+        o=$(stat "dkim-$k-ours" rate) n=$(stat "dkim-$k-nodemailer" rate)
+        target "DKIM, $k, messages/s: ours >= 2 x nodemailer" \
+            "$(fmt %.1f "$o") against $(fmt %.1f "$n") messages/s: $(ratio "$o" "$n")x" "a >= 2 * b" "$o" "$n" \
+            "$([ -e "$TMP/dkim-$k-nodemailer.unavailable" ] && why "dkim-$k-nodemailer")"
+    done
+    o=$(stat dkim-file-ours mbps) n=$(stat dkim-file-nodemailer mbps)
+    target "DKIM, attachment MB/s: ours >= 2 x nodemailer" \
+        "$(fmt %.1f "$o") against $(fmt %.1f "$n") MB/s: $(ratio "$o" "$n")x" "a >= 2 * b" "$o" "$n"
 fi
 exit 0

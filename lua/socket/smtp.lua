@@ -9,6 +9,8 @@ local arguments = require("socket.smtp.arguments")
 local message_source = require("socket.smtp.message_source")
 local body_source = require("socket.smtp.body_source")
 local natives = require("socket.smtp.natives")
+local dkim = require("socket.smtp.dkim")
+local signing = require("socket.smtp.signing")
 
 local smtp = {
     _VERSION = core.VERSION,
@@ -44,7 +46,12 @@ end
 
 -- The message of an LTN12 source, DKIM-signed (see smtp/dkim.lua):
 -- smtp.dkim(source, { domain =, selector =, key = or key_file =, ... }).
-smtp.dkim = require("socket.smtp.dkim")
+function smtp.dkim(source, dkimt)
+    if type(source) ~= "function" then
+        error(("bad argument #1 to 'dkim' (function expected, got %s)"):format(type(source)), 2)
+    end
+    return dkim.source(dkim.signer(dkimt, 2), source)
+end
 
 -- The DNS TXT record to publish for a DKIM key: "v=DKIM1; k=rsa; p=...".
 -- `key` is the PEM text, or a dkim table with key or key_file.
@@ -56,22 +63,25 @@ end
 
 -- Connects; failures raise, as LuaSocket's socket.try does. Besides
 -- LuaSocket's (server, port, create), takes one table with those fields
--- and the extension fields (tls, cafile, servername, verify, auth, trace).
+-- and the extension fields (tls, cafile, servername, verify, auth, trace,
+-- and dkim: every message of the session is signed).
 -- A session opened the LuaSocket way closes on any failure, as LuaSocket's
 -- does; one opened with the table stays connected after the server rejects
 -- a command, so that session:reset() can start the next message on it.
 -- Either has LuaSocket's tp and try, for scripts that reach into sessions.
 function smtp.open(server, port, create)
-    local options
+    local options, signer
     if type(server) == "table" then
         options = server
         arguments.open_table(options, 2)
         server, port, create = options.server, options.port, options.create
+        signer = signing.signer(options, 2)
     else
         arguments.open(server, port, create, 2)
     end
     local session, err = sessions.open(server, port, create, options, options and "table" or "arguments")
     if not session then sessions.raise(err) end
+    signing.sign_with(session, signer)
     return session
 end
 
@@ -94,10 +104,11 @@ end
 -- Sends one message: 1 (and a partial send's report), or nil, err,
 -- details. Written with plain returns rather than LuaSocket's protect, so
 -- that on Lua 5.1 a create() socket may yield. The connection is closed
--- either way, as LuaSocket closes it.
-local function transmit(mailt)
+-- either way, as LuaSocket closes it. `signer`: the dkim field's, or nil.
+local function transmit(mailt, signer)
     local session, err, details = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
     if not session then return nil, err, details end
+    signing.sign_with(session, signer)
     local ok, outcome
     ok, outcome, details = deliver(session, mailt)
     session:close()
@@ -109,19 +120,23 @@ end
 
 function smtp.send(mailt)
     arguments.send(mailt, 2)
-    return transmit(mailt)
+    return transmit(mailt, signing.signer(mailt, 2))
 end
 
 -- smtp.compose and smtp.send in one call: the composer's fields, and the
 -- connection's fields of smtp.send (server, port, user, password, tls...).
 function smtp.sendmail(mailt)
     local composet, sendt = arguments.sendmail(mailt, 2)
+    local signer = signing.signer(sendt, 2)
     local mesgt, envelope = core.compose(composet, tostring(smtp.ZONE), body_source)
     if not mesgt then error(envelope, 2) end
     sendt.from, sendt.rcpt, sendt.source = envelope.from, envelope.rcpt, smtp.message(mesgt)
-    -- Known when every part is a string, a file or bytes: for SIZE.
-    if sendt.size == nil then sendt.size = natives.messages[sendt.source]:size(natives.readers) end
-    return transmit(sendt)
+    -- Known when every part is a string, a file or bytes: for SIZE. A
+    -- signature would add a header of its own.
+    if sendt.size == nil and not signer then
+        sendt.size = natives.messages[sendt.source]:size(natives.readers)
+    end
+    return transmit(sendt, signer)
 end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket

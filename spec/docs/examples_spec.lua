@@ -26,7 +26,8 @@
 --   cafile it names (a file on the reader's machine), and a servername it
 --   names becomes "localhost". Verification stays on.
 -- * smtp.attach{ path = "report.pdf" } reads a relative path from the
---   block's directory, which holds the FIXTURES below; io.open does the same.
+--   block's directory, which holds the FIXTURES below; io.open and a dkim
+--   table's key_file do the same.
 -- * os.getenv("SMTP_...") gives a made-up secret, and print's output is kept
 --   for the block (the examples print their trace) instead of shown.
 --
@@ -61,6 +62,10 @@ local FIXTURES = {
     ["report.pdf"] = "%PDF-1.4\n% a stand-in for the examples\n" .. ("0123456789abcdef\0\255"):rep(20) .. "\n%%EOF\n",
     ["relatório final.pdf"] = "%PDF-1.4\n% a stand-in with a UTF-8 name\n%%EOF\n",
     ["logo.png"] = "\137PNG\r\n\26\n a stand-in for the examples",
+    -- A throwaway Ed25519 key, for the DKIM examples.
+    ["mail2026.pem"] = "-----BEGIN PRIVATE KEY-----\n"
+        .. "MC4CAQAwBQYDK2VwBCIEIFHFeefcXt7vlDXbWEMV+CinI/uUfGmZelbV6LeyZCcG\n"
+        .. "-----END PRIVATE KEY-----\n",
 }
 
 -- What the servers offer: PIPELINING, so the pipelined envelope runs; every
@@ -282,16 +287,33 @@ local function with_paths(fields)
     return routed
 end
 
+-- A dkim table with its relative key_file made the block's.
+local function with_key_path(dkim)
+    if type(dkim) ~= "table" or dkim.key_file == nil then return dkim end
+    local routed = copy(dkim)
+    routed.key_file = in_block_dir(dkim.key_file)
+    return routed
+end
+
+-- The fields of smtp.send, smtp.sendmail or smtp.open with their dkim
+-- table's key_file made the block's.
+local function with_dkim_key(fields)
+    if type(fields) ~= "table" or fields.dkim == nil then return fields end
+    local routed = copy(fields)
+    routed.dkim = with_key_path(fields.dkim)
+    return routed
+end
+
 -- smtp.sendmail's fields that are smtp.send's, not smtp.compose's.
 local CONNECTION = { server = true, port = true, create = true, user = true, password = true, domain = true,
-    tls = true, cafile = true, servername = true, verify = true, auth = true, trace = true }
+    tls = true, cafile = true, servername = true, verify = true, auth = true, trace = true, dkim = true }
 
 -- The module as the blocks see it.
 local function module_for_examples()
     local layer = {}
 
     function layer.send(fields)
-        local routed, server, mode = route(fields)
+        local routed, server, mode = route(with_dkim_key(fields))
         local sent, entry = attempt(routed, server, mode)
         if fields.user ~= nil then expect_login(server, fields.auth) end
         local r, e = smtp.send(sent)
@@ -301,7 +323,7 @@ local function module_for_examples()
 
     function layer.open(first, port, create)
         local table_form = type(first) == "table"
-        local fields = table_form and first or { server = first, port = port, create = create }
+        local fields = table_form and with_dkim_key(first) or { server = first, port = port, create = create }
         local routed, server, mode = route(fields)
         local session
         -- Port 465's implicit TLS, lost with the port, needs the table form.
@@ -316,7 +338,7 @@ local function module_for_examples()
     -- The envelope and the snippets come from composing the same fields:
     -- the composer writes the same bytes each time for them.
     function layer.sendmail(fields)
-        local routed, server, mode = route(with_paths(fields))
+        local routed, server, mode = route(with_paths(with_dkim_key(fields)))
         local composet = {}
         for name, value in pairs(routed) do
             if not CONNECTION[name] then composet[name] = value end
@@ -329,6 +351,14 @@ local function module_for_examples()
         local r, e = smtp.sendmail(routed)
         entry.sent_by_send, entry.result, entry.err = true, r, e
         return r, e
+    end
+
+    function layer.dkim(source, dkim)
+        return smtp.dkim(source, with_key_path(dkim))
+    end
+
+    function layer.dkim_record(key)
+        return smtp.dkim_record(with_key_path(key))
     end
 
     function layer.compose(fields)

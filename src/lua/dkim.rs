@@ -1,7 +1,8 @@
 //! `core.dkim(dkimt)` and `core.dkim_record(key)`: the script's `dkim`
-//! table read into a [`Signer`], and one message signed as it passes
-//! through, held in a [`Spool`] until its DKIM-Signature field is known
-//! (`lua/socket/smtp/dkim.lua` is the LTN12 source around it).
+//! table read into a [`Signer`] once, for any number of messages, each
+//! signed as it passes through, held in a [`Spool`] until its
+//! DKIM-Signature field is known (`lua/socket/smtp/dkim.lua` is the LTN12
+//! source around it).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,8 +105,7 @@ fn misuse_to_lua(lua: &Lua, error: ReadError) -> mlua::Result<MultiValue> {
     }
 }
 
-/// `core.dkim(dkimt)`: a [`SignedMessage`] for one message, or
-/// `nil, problem`.
+/// `core.dkim(dkimt)`: a [`DkimSigner`], or `nil, problem`.
 pub fn dkim(lua: &Lua, dkimt: Value) -> mlua::Result<MultiValue> {
     let Value::Table(dkimt) = dkimt else {
         let problem = format!(
@@ -115,7 +115,7 @@ pub fn dkim(lua: &Lua, dkimt: Value) -> mlua::Result<MultiValue> {
         return (Value::Nil, problem).into_lua_multi(lua);
     };
     match read_signer(lua, &dkimt) {
-        Ok(signer) => SignedMessage::new(Arc::new(signer)).into_lua_multi(lua),
+        Ok(signer) => DkimSigner(Arc::new(signer)).into_lua_multi(lua),
         Err(error) => misuse_to_lua(lua, error),
     }
 }
@@ -146,6 +146,18 @@ pub fn dkim_record(lua: &Lua, key: Value) -> mlua::Result<MultiValue> {
     match loaded {
         Ok(key) => key.dns_record().into_lua_multi(lua),
         Err(error) => misuse_to_lua(lua, error),
+    }
+}
+
+/// A `dkim` table's signer: its key is read and parsed once, when a call
+/// or a session starts, and `signer:message()` starts each message.
+pub struct DkimSigner(Arc<Signer>);
+
+impl UserData for DkimSigner {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("message", |_, this, ()| {
+            Ok(SignedMessage::new(Arc::clone(&this.0)))
+        });
     }
 }
 

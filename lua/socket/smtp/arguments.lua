@@ -36,6 +36,7 @@ local KINDS = {
     boolean = { test = function(v) return type(v) == "boolean" end, expected = "boolean expected" },
     port = { test = text, expected = "number or string expected" },
     callable = { test = callable, expected = "function expected" },
+    table = { test = function(v) return type(v) == "table" end, expected = "table expected" },
     tls = one_of({ "none", "auto", "starttls", "tls" }),
     body = one_of({ "7bit", "8bitmime" }),
     ret = one_of({ "full", "hdrs" }),
@@ -151,6 +152,7 @@ local function connection(t, level)
     field(t, "verify", "boolean", true, level)
     field(t, "auth", "auth", true, level)
     field(t, "trace", "callable", true, level)
+    field(t, "dkim", "table", true, level)
 end
 
 -- Every field of smtp.send{}.
@@ -166,7 +168,7 @@ end
 -- The fields of smtp.sendmail{} that are smtp.send's rather than
 -- smtp.compose's.
 local SENDING = { "server", "port", "create", "user", "password", "domain", "tls", "cafile",
-    "servername", "verify", "auth", "trace", "partial", "body", "size", "dsn" }
+    "servername", "verify", "auth", "trace", "dkim", "partial", "body", "size", "dsn" }
 
 -- smtp.sendmail{...}: splits the table into smtp.compose's table and
 -- smtp.send's, checking the latter's fields.

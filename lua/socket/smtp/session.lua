@@ -11,6 +11,7 @@
 local core = require("socket.smtp.core")
 local arguments = require("socket.smtp.arguments")
 local natives = require("socket.smtp.natives")
+local signing = require("socket.smtp.signing")
 local luasocket = require("socket.smtp.luasocket")
 local newtry = require("socket.smtp.try")
 local new_tp = require("socket.smtp.tp")
@@ -197,6 +198,7 @@ return function(settings)
 
     -- The body from `source` (pumped with `step` if given), then its end.
     local function deliver_body(self, source, step)
+        source = signing.source(self, source)
         local pieces = not step and natives.messages[source]
         local pumped, pump_err, details
         if pieces then
