@@ -1,7 +1,4 @@
 # make [LUA=lua5.4]   build the module for one interpreter into build/$(LUA)/
-# make build-debug    a debug build of socket.smtp.core into build/$(LUA)-debug/,
-#                     whose core._panic lets spec/module/panic_spec.lua panic
-#                     on purpose
 # make test           install what is missing, then cargo test, the rock
 #                     check and busted on all five interpreters, two at a
 #                     time (scripts/test.sh); the #soak specs run on
@@ -50,7 +47,7 @@ BUILD := build/$(LUA)
 TARGET := target
 CARGO_FLAGS = --release --no-default-features --features module,$(FEATURE) --target-dir $(TARGET)
 
-.PHONY: all build build-debug deps test spec soak lint demo bench fuzz valgrind clean rock-build rock-install rock-check
+.PHONY: all build deps test spec soak lint demo bench fuzz valgrind clean rock-build rock-install rock-check
 
 all: build
 
@@ -67,14 +64,6 @@ $(BUILD)/%.lua: lua/%.lua
 $(BUILD)/socket/smtp/core.so: $(RUST_SOURCES)
 	cargo build $(CARGO_FLAGS)
 	install -D -m 755 $(TARGET)/release/libluasmtp.so $@
-
-# Debug builds share cargo test's target directory, whose dependencies they
-# reuse: only mlua and the crate itself are compiled again.
-build-debug: $(BUILD)-debug/socket/smtp/core.so
-
-$(BUILD)-debug/socket/smtp/core.so: $(RUST_SOURCES)
-	cargo build --no-default-features --features module,$(FEATURE)
-	install -D -m 755 target/debug/libluasmtp.so $@
 
 deps:
 	sh scripts/install-deps.sh

@@ -127,8 +127,7 @@ start_queued() {
 status=0
 for lua in "$@"; do
     say "building for $lua"
-    if make --no-print-directory build LUA="$lua" >"$LOGS/$lua.build" 2>&1 &&
-        make --no-print-directory build-debug LUA="$lua" >>"$LOGS/$lua.build" 2>&1; then
+    if make --no-print-directory build LUA="$lua" >"$LOGS/$lua.build" 2>&1; then
         for name in $(runs_of "$lua"); do
             queued+=("$name")
             names+=("$name")

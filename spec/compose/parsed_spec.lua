@@ -3,7 +3,9 @@
 -- mail_parsers.lua): sent to aiosmtpd by smtp.sendmail, the message that
 -- arrived must give back, in both, exactly the subject, every display name
 -- and address, the text and HTML, each attachment's file name and bytes,
--- the inline image's Content-ID, and no Bcc.
+-- the inline image's Content-ID, and no Bcc. Each message is also signed
+-- with DKIM (RSA-2048, relaxed/relaxed), and the last test has dkimpy and
+-- Node's mailauth verify them all at once: every composer case must pass.
 
 local ltn12 = require("ltn12")
 local smtp = require("socket.smtp")
@@ -13,6 +15,13 @@ local files = require("files")
 local random_bytes = require("random_bytes")
 local memory = require("memory")
 local run_example = require("example_runner")
+local dkim_keys = require("dkim_keys")
+local verifiers = require("dkim_verifiers")
+
+-- The key every composed message is signed with, and each signed message
+-- as it arrived, for the last test.
+local key
+local signed = {}
 
 
 -- Text as the parsers give it back: LF line ends. A message of one part
@@ -28,10 +37,12 @@ end
 local function arrived(composet)
     local server = servers.aiosmtpd()
     composet.server, composet.port = server.host, server.port
+    composet.dkim = key.dkim()
     local ok, err = smtp.sendmail(composet)
     assert.are.equal(1, ok, err)
     local received = server:received()
     assert.are.equal(1, #received)
+    signed[#signed + 1] = received[1].data
     return parsers.assert_agree(received[1].data), received[1]
 end
 
@@ -49,7 +60,10 @@ end
 
 describe("smtp.compose, read back by Python's email and Node's mailparser", function()
     local dir
-    setup(function() dir = files.temporary_directory("parsed_spec") end)
+    setup(function()
+        dir = files.temporary_directory("parsed_spec")
+        key = dkim_keys.make(dir).rsa
+    end)
     teardown(function() files.remove(dir) end)
 
     it("gives back names with commas, quotes, comments and accents", function()
@@ -238,6 +252,15 @@ describe("smtp.compose, read back by Python's email and Node's mailparser", func
         assert_attachment({ filename = "image.png", content_type = "image/png", disposition = "inline",
             content_id = "logo", data = files.read("examples/image.png") }, mail.attachments[1])
         assert.are.equal("vendas de março.csv", mail.attachments[2].filename)
+    end)
+
+    it("signed every message above so that dkimpy and mailauth pass it", function()
+        assert.is_true(#signed >= 10, "the composer cases were signed")
+        local record = { [key.selector .. "._domainkey." .. dkim_keys.DOMAIN] = smtp.dkim_record(key.pem) }
+        for i, verdicts in ipairs(verifiers.verify(signed, record)) do
+            assert.are.equal("pass", verdicts.dkimpy.result, ("message %d: %s"):format(i, verdicts.dkimpy.comment))
+            assert.are.equal("pass", verdicts.mailauth.result, ("message %d: %s"):format(i, verdicts.mailauth.comment))
+        end
     end)
 
     it("gives back a 100 MB file, with the sender's RSS flat #soak", function()

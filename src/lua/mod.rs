@@ -35,14 +35,20 @@ pub fn module_table(lua: &Lua) -> mlua::Result<Table> {
     core.set("session", lua.create_function(session::new)?)?;
     core.set("dkim", lua.create_function(dkim::dkim)?)?;
     core.set("dkim_record", lua.create_function(dkim::dkim_record)?)?;
-    #[cfg(debug_assertions)]
-    core.set("_panic", lua.create_function(panic_on_purpose)?)?;
+    if std::env::var_os(PANIC_TEST).is_some() {
+        core.set("_panic", lua.create_function(panic_on_purpose)?)?;
+    }
     Ok(core)
 }
 
-/// `core._panic(message)`, in debug builds only: panics, so that a spec can
-/// show that a panic anywhere in the module reaches Lua as an error.
-#[cfg(debug_assertions)]
+/// Set in the environment of a Lua state that loads the module, this adds
+/// `core._panic`, for spec/module/panic_spec.lua: the build that ships is
+/// the one whose panics the spec shows caught.
+const PANIC_TEST: &str = "LUASMTP_PANIC_TEST";
+
+/// `core._panic(message)`, where [`PANIC_TEST`] asks for it: panics, so
+/// that a spec can show that a panic anywhere in the module reaches Lua as
+/// an error.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "mlua passes arguments by value"
