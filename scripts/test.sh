@@ -13,7 +13,7 @@
 #   SOAK="lua5.4"    interpreters that run the specs tagged #soak, in a busted
 #                    run of their own; the others leave them out. "all"
 #                    (the default): every interpreter runs them with the rest
-#   SPEC_JOBS=3      busted runs at once (default: 3: much of a run waits
+#   SPEC_JOBS=4      busted runs at once (default: 4: much of a run waits
 #                    on its servers, so two cores take three)
 #
 # The builds share one cargo target directory (see the Makefile), so they
@@ -37,7 +37,7 @@ done
 
 SPEC=${SPEC:-spec}
 SOAK=${SOAK:-all}
-SPEC_JOBS=${SPEC_JOBS:-3}
+SPEC_JOBS=${SPEC_JOBS:-4}
 LOGS=build/logs
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*
