@@ -14,7 +14,7 @@
 #                    run of their own; the others leave them out. "all"
 #                    (the default): every interpreter runs them with the rest
 #   SPEC_JOBS=4      busted runs at once (default: 4: much of a run waits
-#                    on its servers, so two cores take three)
+#                    on its servers, so two cores take four)
 #
 # The builds share one cargo target directory (see the Makefile), so they
 # run one after another here, in the foreground; each interpreter's busted

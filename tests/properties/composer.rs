@@ -48,9 +48,16 @@ proptest! {
         prop_assert!(longest_line(&value, 9) <= 998);
     }
 
+    // Without backslashes: mailparse, the reference here, reads some
+    // quoted pairs of a quoted name wrongly (a name of quotes, backslashes
+    // and commas that this test found, which Python's email reads back
+    // exactly). Quotes, commas and the rest stay in.
     #[test]
     fn address_lists_decode_to_the_names_and_addresses_given(
-        names in prop::collection::vec(prop::option::of(header_text()), 1..5),
+        names in prop::collection::vec(
+            prop::option::of(header_text().prop_map(|name| name.replace('\\', "/"))),
+            1..5,
+        ),
     ) {
         let mailboxes: Vec<Mailbox> = names
             .iter()
