@@ -1,6 +1,6 @@
 # make [LUA=lua5.4]   build the module for one interpreter into build/$(LUA)/
 # make test           install what is missing, then cargo test, the rock
-#                     check and busted on all five interpreters, two at a
+#                     check and busted on all five interpreters, four at a
 #                     time (scripts/test.sh); the #soak specs run on
 #                     $(SOAK_LUA) only
 # make spec LUA=lua5.4 [SPEC=spec/tls]

@@ -58,10 +58,10 @@ done
 
 echo "== building $BUILD (line tables, target/valgrind)"
 mkdir -p "$BUILD"
-# The debug build is spec/module/panic_spec.lua's; that spec runs it natively.
+# The plain build is spec/module/panic_spec.lua's; that spec runs it natively.
 if ! { CARGO_PROFILE_RELEASE_DEBUG=line-tables-only make --no-print-directory build \
     LUA="$LUA" BUILD="$BUILD" TARGET=target/valgrind &&
-    make --no-print-directory build-debug LUA="$LUA"; } >"$BUILD/build.log" 2>&1; then
+    make --no-print-directory build LUA="$LUA"; } >"$BUILD/build.log" 2>&1; then
     cat "$BUILD/build.log"
     exit 1
 fi
