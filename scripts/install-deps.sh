@@ -6,10 +6,14 @@
 # spec/support/node/package-lock.json.
 set -eu
 
-packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
-liblua5.3-dev liblua5.4-dev libluajit-5.1-dev lua-busted lua-socket lua-copas
-luarocks python3-aiosmtpd python3-dkim python3-nacl postfix openssl
-ca-certificates lua-sec valgrind lua-check shellcheck"
+# LuaJIT is OpenResty's branch (luajit2), the one Debian's nginx Lua module
+# links: the nginx specs and the LuaJIT specs share it. Installing it
+# removes Debian's plain luajit and libluajit-5.1-dev, which conflict with it.
+packages="lua5.1 lua5.2 lua5.3 lua5.4 luajit2 liblua5.1-0-dev liblua5.2-dev
+liblua5.3-dev liblua5.4-dev libluajit2-5.1-dev lua-busted lua-socket lua-copas
+lua-cqueues luarocks python3-aiosmtpd python3-dkim python3-nacl postfix openssl
+ca-certificates lua-sec valgrind lua-check shellcheck nginx
+libnginx-mod-http-lua"
 
 missing=""
 for package in $packages; do
