@@ -11,6 +11,7 @@ local body_source = require("socket.smtp.body_source")
 local natives = require("socket.smtp.natives")
 local dkim = require("socket.smtp.dkim")
 local signing = require("socket.smtp.signing")
+local nginx = require("socket.smtp.nginx")
 
 local smtp = {
     _VERSION = core.VERSION,
@@ -79,6 +80,7 @@ function smtp.open(server, port, create)
     else
         arguments.open(server, port, create, 2)
     end
+    create = nginx.create(create, 2)
     local session, err = sessions.open(server, port, create, options, options and "table" or "arguments")
     if not session then sessions.raise(err) end
     signing.sign_with(session, signer)
@@ -104,9 +106,10 @@ end
 -- Sends one message: 1 (and a partial send's report), or nil, err,
 -- details. Written with plain returns rather than LuaSocket's protect, so
 -- that on Lua 5.1 a create() socket may yield. The connection is closed
--- either way, as LuaSocket closes it. `signer`: the dkim field's, or nil.
-local function transmit(mailt, signer)
-    local session, err, details = sessions.open(mailt.server, mailt.port, mailt.create, mailt)
+-- either way, as LuaSocket closes it. `signer`: the dkim field's, or nil;
+-- `create`: the one nginx.create chose.
+local function transmit(mailt, signer, create)
+    local session, err, details = sessions.open(mailt.server, mailt.port, create, mailt)
     if not session then return nil, err, details end
     signing.sign_with(session, signer)
     local ok, outcome
@@ -120,7 +123,7 @@ end
 
 function smtp.send(mailt)
     arguments.send(mailt, 2)
-    return transmit(mailt, signing.signer(mailt, 2))
+    return transmit(mailt, signing.signer(mailt, 2), nginx.create(mailt.create, 2))
 end
 
 -- smtp.compose and smtp.send in one call: the composer's fields, and the
@@ -128,6 +131,7 @@ end
 function smtp.sendmail(mailt)
     local composet, sendt = arguments.sendmail(mailt, 2)
     local signer = signing.signer(sendt, 2)
+    local create = nginx.create(sendt.create, 2)
     local mesgt, envelope = core.compose(composet, tostring(smtp.ZONE), body_source)
     if not mesgt then error(envelope, 2) end
     sendt.from, sendt.rcpt, sendt.source = envelope.from, envelope.rcpt, smtp.message(mesgt)
@@ -136,7 +140,7 @@ function smtp.sendmail(mailt)
     if sendt.size == nil and not signer then
         sendt.size = natives.messages[sendt.source]:size(natives.readers)
     end
-    return transmit(sendt, signer)
+    return transmit(sendt, signer, create)
 end
 
 -- LuaSocket publishes the module as socket.smtp; do the same when LuaSocket

@@ -124,8 +124,11 @@ class RecordingSMTP(SMTP):
         self.connections = connections
 
     def connection_made(self, transport):
+        # aiosmtpd's STARTTLS makes the connection again over TLS: the same
+        # connection, not one more.
+        if self._original_transport is None:
+            self.connection = self.connections.opened(self.cut)
         super().connection_made(transport)
-        self.connection = self.connections.opened(self.cut)
         # A TLS transport before any STARTTLS (after one, _original_transport
         # is set) means the listening socket is TLS: record it as aiosmtpd's
         # STARTTLS would. aiosmtpd only tests _tls_protocol for truth (AUTH,

@@ -43,6 +43,8 @@ local KINDS = {
     size = { test = function(v) return type(v) == "number" and v >= 0 and v % 1 == 0 end,
         expected = "non-negative integer expected" },
     auth = one_of({ "plain", "login", "xoauth2" }),
+    seconds = { test = function(v) return type(v) == "number" and v > 0 end,
+        expected = "positive number of seconds expected" },
     encoding = one_of({ "base64", "quoted-printable", "8bit" }),
 }
 
@@ -153,6 +155,7 @@ local function connection(t, level)
     field(t, "auth", "auth", true, level)
     field(t, "trace", "callable", true, level)
     field(t, "dkim", "table", true, level)
+    field(t, "timeout", "seconds", true, level)
 end
 
 -- Every field of smtp.send{}.
@@ -168,7 +171,7 @@ end
 -- The fields of smtp.sendmail{} that are smtp.send's rather than
 -- smtp.compose's.
 local SENDING = { "server", "port", "create", "user", "password", "domain", "tls", "cafile",
-    "servername", "verify", "auth", "trace", "dkim", "partial", "body", "size", "dsn" }
+    "servername", "verify", "auth", "trace", "dkim", "partial", "body", "size", "dsn", "timeout" }
 
 -- smtp.sendmail{...}: splits the table into smtp.compose's table and
 -- smtp.send's, checking the latter's fields.

@@ -15,6 +15,7 @@ local signing = require("socket.smtp.signing")
 local luasocket = require("socket.smtp.luasocket")
 local newtry = require("socket.smtp.try")
 local new_tp = require("socket.smtp.tp")
+local nginx = require("socket.smtp.nginx")
 
 -- What the core's values are: each of its returns starts with one of these
 -- tags (see src/lua/session.rs).
@@ -358,17 +359,20 @@ return function(settings)
     local tp_for = new_tp(session_io)
 
     -- Connects; returns a session, or nil, err. `options` holds the
-    -- extension fields (tls, cafile, servername, verify, auth, trace);
+    -- extension fields (tls, cafile, servername, verify, auth, trace, timeout);
     -- `form` is how smtp.open was called, "arguments" or "table" (nil for
     -- smtp.send's own session). smtp.open's sessions have LuaSocket's tp and
     -- try; the table form's stay connected after refusals and rejections.
     local function open(server, port, create, options, form)
         server, port = server or settings.SERVER, port or settings.PORT
-        local timeout = settings.TIMEOUT or 60
+        -- The call's own timeout, else the module's, read now.
+        local timeout = options and options.timeout or settings.TIMEOUT or 60
         local self = setmetatable({
             server = server, port = port, create = create, timeout = timeout,
             trace = options and options.trace, keeps_connection = form == "table",
-            protocol = core.session(options, server, port, create ~= nil, timeout),
+            -- nginx's cosockets stand in for the native socket: port 465
+            -- keeps meaning implicit TLS.
+            protocol = core.session(options, server, port, create ~= nil and create ~= nginx.tcp, timeout),
         }, Session)
         if form then
             self.tp = tp_for(self)
