@@ -97,6 +97,7 @@ $(BENCH_LETTRE): bench/lettre/Cargo.toml bench/lettre/Cargo.lock bench/lettre/sr
 bench: deps
 	$(MAKE) $(BENCH_NODEMAILER) $(BENCH_LETTRE)
 	$(MAKE) build LUA=$(LUA)
+	$(MAKE) build LUA=luajit # part 8: nginx runs the LuaJIT build
 	sh bench/run.sh $(LUA)
 
 fuzz:

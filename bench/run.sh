@@ -20,7 +20,11 @@
 #      with RSA-2048 and with Ed25519 keys, and MB/s signing a message with
 #      a 100 MB file attached in base64: ours (smtp.dkim), nodemailer's
 #      DKIM signer, Python's dkimpy;
-#   8. the targets, met or not.
+#   8. mail sent from inside nginx (the LuaJIT build in Debian's nginx and
+#      lua-nginx-module, bench/nginx_rate.lua): messages/s with 50 requests
+#      at once, one message each, and /ping's latency beside them, against
+#      its latency with nothing else going on;
+#   9. the targets, met or not.
 #
 #   sh bench/run.sh [lua5.4]      from the project root, after make build
 #                                 LUA=lua5.4 and make bench's nodemailer and
@@ -37,9 +41,10 @@
 #   BENCH_PROFILE_DIR=           keep the callgrind.out files there
 #                                (for callgrind_annotate)
 #   BENCH_DKIM_FILE_BYTES=100000000  size of the file in part 7's signed message
-#   BENCH_PARTS="messages attachment compose dkim"  the parts that run: 1
-#                                and 2, 3 and 4, 6, 7 (with their rows of 5
-#                                and 8)
+#   BENCH_NGINX_EACH=20          part 8: requests each of the 50 clients makes
+#   BENCH_PARTS="messages attachment compose dkim nginx"  the parts that run:
+#                                1 and 2, 3 and 4, 6, 7, 8 (with their rows
+#                                of 5 and 9)
 # A quick run:
 #   BENCH_RUNS=1 BENCH_SECONDS=0.5 BENCH_FILE_RUNS=1 BENCH_FILE_BYTES=20000000 \
 #   BENCH_CALLGRIND_BYTES=2000000 BENCH_CALLGRIND_MESSAGES=20 sh bench/run.sh
@@ -71,7 +76,8 @@ CG_BYTES=${BENCH_CALLGRIND_BYTES:-33554432}
 CG_MESSAGES=${BENCH_CALLGRIND_MESSAGES:-200}
 PROFILE_DIR=${BENCH_PROFILE_DIR:-}
 DKIM_FILE_BYTES=${BENCH_DKIM_FILE_BYTES:-100000000}
-PARTS=${BENCH_PARTS:-messages attachment compose dkim}
+NGINX_EACH=${BENCH_NGINX_EACH:-20}
+PARTS=${BENCH_PARTS:-messages attachment compose dkim nginx}
 MAX_COUNT=10000000      # messages/s runs end on BUDGET; this only bounds them
 BACKLOG=4096            # smtp-sink's listen backlog (Linux caps it at somaxconn)
 BUILD=build/$LUA
@@ -221,6 +227,11 @@ dkim() {
         dkimpy)     "$PY" bench/dkim_rate.py "$@" ;;
     esac
 }
+# Part 8's client: nginx runs the LuaJIT build, whatever $LUA is.
+nginx_rate() {
+    LUA_PATH="build/luajit/?.lua;spec/support/?.lua;;" LUA_CPATH="build/luajit/?.so;;" \
+        luajit bench/nginx_rate.lua "$PORT" "$BUDGET" "$NGINX_EACH"
+}
 client() {
     case $1 in
         conn-ours)       rate ours "$MAX_COUNT" "$BUDGET" ;;
@@ -241,6 +252,7 @@ client() {
         compose-python)     compose python "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
         dkim-file-*) dkim "${1#dkim-file-}" file rsa ;;
         dkim-*-*)    k=${1#dkim-} && dkim "${1##*-}" rate "${k%%-*}" "$COMPOSE_WARMUP" "$MAX_COUNT" "$BUDGET" ;;
+        nginx-ours)  nginx_rate ;;
         # Under callgrind (part 5): N messages, or the smaller file.
         cg-chain-ours)      attach ours "$CG_FILE" chain ;;
         cg-chain-luasocket) attach luasocket "$CG_FILE" chain ;;
@@ -364,6 +376,16 @@ if part dkim; then
     rm -f "$DKIM_MESSAGE"
 fi
 
+# --- 8: from inside nginx ---------------------------------------------------------------
+if part nginx; then
+    run=1
+    while [ "$run" -le "$RUNS" ]; do
+        say "from nginx, run $run of $RUNS"
+        measure nginx-ours
+        run=$((run + 1))
+    done
+fi
+
 # --- 5: instruction counts -------------------------------------------------------------
 # One run of each under callgrind: instructions executed in user space by
 # the whole client process, startup and module loading included (the
@@ -401,7 +423,7 @@ fi
 # Per-run values of one quantity for client $1, one a line: rate
 # (messages/s), mbps (MB of file input a second; MB = 10^6 bytes), seconds,
 # rss (peak RSS, MB), cpu and sink (the client's and smtp-sink's CPU time,
-# in % of one core over the run's wall time).
+# in % of one core over the run's wall time), or any field as it is.
 values() {
     awk -v want="$2" '{
         for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
@@ -411,6 +433,7 @@ values() {
         else if (want == "rss") print f["peak_rss_kb"] * 1024 / 1e6
         else if (want == "cpu") print 100 * f["cpu"] / f["seconds"]
         else if (want == "sink") print 100 * f["sink_cpu"] / f["seconds"]
+        else print f[want]
     }' "$TMP/$1.out"
 }
 # The median of the runs of client $1; nothing if it has no runs.
@@ -510,6 +533,10 @@ target() { # TARGET FIGURE CHECK A B [MISSING]
     awk -v a="$4" -v b="$5" -v t="$1" -v f="$2" "BEGIN {
         printf \"| %s | %s | %s |\\n\", t, f, ($3) ? \"met\" : \"NOT met\" }"
 }
+
+# A figure in a printf format; a / b to two places.
+fmt() { awk -v f="$1" -v x="$2" 'BEGIN { printf f, x }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 # --- the machine --------------------------------------------------------------
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -689,14 +716,45 @@ if part dkim; then
     echo
 fi
 
+if part nginx; then
+    echo "### 8. Mail sent from nginx"
+    echo
+    echo "nginx $(dpkg-query -W -f='${Version}' nginx 2>/dev/null) with lua-nginx-module" \
+        "$(dpkg-query -W -f='${Version}' libnginx-mod-http-lua 2>/dev/null), one worker, on" \
+        "OpenResty's LuaJIT ($(luajit -v 2>&1 | awk '{ print $2; exit }')), running the" \
+        "LuaJIT build; each request to /send sends one composed message" \
+        "(smtp.sendmail, a UTF-8 subject and name, one text part) over cosockets." \
+        "Python clients (spec/support/http_load.py), on the same two cores: 50 at once," \
+        "each making $NGINX_EACH requests one after another; /ping (nginx's own return, no Lua)" \
+        "every 10 ms from a process of its own, each ping a new" \
+        "connection, timed by the client. Idle: /ping alone for $BUDGET s. Slow server:" \
+        "50 requests at once, one each, to an smtp-sink that waits 1 s before" \
+        "answering DATA. Median of $RUNS runs"
+    echo
+    echo "| load | messages/s | runs: min-max | /ping median (ms) | /ping 99th percentile (ms) |"
+    echo "|---|---:|---:|---:|---:|"
+    if [ -s "$TMP/nginx-ours.out" ]; then
+        rate=$(stat nginx-ours rate)
+        echo "| none (idle) | | | $(stat nginx-ours idle_p50) | $(stat nginx-ours idle_p99) |"
+        echo "| 50 clients to smtp-sink | $(fmt %.1f "$rate") | $(range nginx-ours rate %.1f) |" \
+            "$(stat nginx-ours load_p50) | $(stat nginx-ours load_p99) |"
+        echo "| 50 sends to a server slow to answer DATA, all done in" \
+            "$(fmt %.2f "$(stat nginx-ours slow_seconds)") s | | |" \
+            "$(stat nginx-ours slow_p50) | $(stat nginx-ours slow_p99) |"
+        echo
+        echo "Requests that did not send their message: $(values nginx-ours failed | awk '{ n += $1 } END { print n + 0 }')."
+    else
+        echo "| all | $(why nginx-ours) | | | |"
+    fi
+    echo
+fi
+
 # --- the targets ----------------------------------------------------------------
 co=$(stat conn-ours rate) cl=$(stat conn-luasocket rate) cs=$(stat conn-source rate)
 ro=$(stat reuse-ours rate) rl=$(stat reuse-luasocket rate) rs=$(stat reuse-source rate)
 fo=$(stat chain-ours mbps) fl=$(stat chain-luasocket mbps) fa=$(stat attach-ours mbps)
 mo=$(stat chain-ours rss) ml=$(stat chain-luasocket rss) ma=$(stat attach-ours rss)
 xo=$(stat compose-ours rate) xn=$(stat compose-nodemailer rate) xl=$(stat compose-lettre rate)
-fmt() { awk -v f="$1" -v x="$2" 'BEGIN { printf f, x }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 attach_missing=
 [ -e "$TMP/attach-ours.unavailable" ] && attach_missing="not available: smtp.attach missing"
 
@@ -750,5 +808,12 @@ if part dkim; then
     o=$(stat dkim-file-ours mbps) n=$(stat dkim-file-nodemailer mbps)
     target "DKIM, attachment MB/s: ours >= 2 x nodemailer" \
         "$(fmt %.1f "$o") against $(fmt %.1f "$n") MB/s: $(ratio "$o" "$n")x" "a >= 2 * b" "$o" "$n"
+fi
+if part nginx; then
+    i=$(stat nginx-ours idle_p99) l=$(stat nginx-ours load_p99) w=$(stat nginx-ours slow_p99)
+    target "nginx, 50 clients to smtp-sink: /ping p99 <= 2 x idle" \
+        "$(fmt %.3f "$l") against $(fmt %.3f "$i") ms: $(ratio "$l" "$i")x" "a <= 2 * b" "$l" "$i"
+    target "nginx, 50 sends to a slow server: /ping p99 <= 2 x idle" \
+        "$(fmt %.3f "$w") against $(fmt %.3f "$i") ms: $(ratio "$w" "$i")x" "a <= 2 * b" "$w" "$i"
 fi
 exit 0

@@ -6,8 +6,9 @@ Usage: /usr/bin/python3 http_load.py PORT [--mail PATH --clients N --each K]
 With --mail, N clients at once each send K GETs of PATH, one after another,
 each on a connection of its own. With --ping, one more client sends GETs of
 PATH every S seconds (each waits for the last answer): while the mail
-clients run, or, without --mail, for --seconds. Every request has a 30 s
-limit.
+clients run, or, without --mail, for --seconds. The ping client is a
+process of its own, so that its latencies are nginx's, not time spent
+waiting behind the mail clients here. Every request has a 30 s limit.
 
 Prints one Lua chunk: return { mail = { {status=, body=, seconds=}, ... },
 ping = { seconds, ... }, seconds = the mail clients' wall time }, where a
@@ -16,6 +17,7 @@ request that failed has status = 0 and body = the error.
 
 import argparse
 import asyncio
+import multiprocessing
 import time
 
 LIMIT = 30  # seconds, for any one request
@@ -44,14 +46,18 @@ async def mail_client(port, path, each, results):
         results.append(await get(port, path))
 
 
-async def ping_client(port, path, interval, done, latencies):
-    while not done.is_set():
-        status, body, seconds = await get(port, path)
+async def ping_client(port, path, interval, stop):
+    latencies = []
+    while not stop.is_set():
+        status, _, seconds = await get(port, path)
         latencies.append(seconds if status == 200 else None)
-        try:
-            await asyncio.wait_for(done.wait(), interval)
-        except asyncio.TimeoutError:
-            pass
+        await asyncio.sleep(interval)
+    return latencies
+
+
+def pinger(port, path, interval, stop, results):
+    """The ping client's process: its latencies go to `results`."""
+    results.send(asyncio.run(ping_client(port, path, interval, stop)))
 
 
 def lua_string(text):
@@ -60,7 +66,18 @@ def lua_string(text):
         for c, b in ((chr(b), b) for b in text.encode("utf-8"))) + "'"
 
 
-async def main():
+async def load(options, results):
+    """Runs the mail clients, or waits --seconds: the wall time."""
+    began = time.monotonic()
+    if options.mail:
+        await asyncio.gather(*(mail_client(options.port, options.mail, options.each, results)
+                               for _ in range(options.clients)))
+    else:
+        await asyncio.sleep(options.seconds)
+    return time.monotonic() - began
+
+
+def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
     parser.add_argument("--mail")
@@ -71,21 +88,18 @@ async def main():
     parser.add_argument("--seconds", type=float, default=1)
     options = parser.parse_args()
 
-    results, latencies, done = [], [], asyncio.Event()
-    pinging = None
+    results, latencies, pinging = [], [], None
     if options.ping:
-        pinging = asyncio.ensure_future(
-            ping_client(options.port, options.ping, options.interval, done, latencies))
-    began = time.monotonic()
-    if options.mail:
-        await asyncio.gather(*(mail_client(options.port, options.mail, options.each, results)
-                               for _ in range(options.clients)))
-    else:
-        await asyncio.sleep(options.seconds)
-    seconds = time.monotonic() - began
-    done.set()
+        stop = multiprocessing.Event()
+        receiving, sending = multiprocessing.Pipe(duplex=False)
+        pinging = multiprocessing.Process(target=pinger, args=(
+            options.port, options.ping, options.interval, stop, sending))
+        pinging.start()
+    seconds = asyncio.run(load(options, results))
     if pinging:
-        await pinging
+        stop.set()
+        latencies = receiving.recv()
+        pinging.join()
 
     mail = ",".join("{status=%d,body=%s,seconds=%.6f}" % (status, lua_string(body), spent)
                     for status, body, spent in results)
@@ -94,4 +108,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
