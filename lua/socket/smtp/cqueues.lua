@@ -16,7 +16,7 @@ local errno = require("cqueues.errno")
 
 local monotime = cqueues.monotime
 
-local CLOSED, TIMEOUT = "closed", "timeout"
+local CLOSED = "closed"
 
 -- cqueues' resolver's "name does not resolve" (dns.h: DNS_EBASE + 10),
 -- which getaddrinfo calls EAI_NONAME.
@@ -32,10 +32,7 @@ local WORDS = {
     [errno.ECONNABORTED] = CLOSED,
     [errno.ECONNRESET] = CLOSED,
     [errno.EPIPE] = CLOSED,
-    -- a socket closed here: LuaSocket's are "closed" too
-    [errno.EBADF] = CLOSED,
-    [errno.ETIMEDOUT] = TIMEOUT,
-    [errno.EAGAIN] = TIMEOUT,
+    [errno.ETIMEDOUT] = "timeout",
     [DNS_ENONAME] = "host or service not provided, or not known",
 }
 
@@ -52,7 +49,7 @@ Socket.__index = Socket
 local function failed(self, why, partial)
     self.socket:clearerr()
     if why == nil then return nil, CLOSED, partial end
-    return nil, WORDS[why] or errno.strerror(why) or tostring(why), partial
+    return nil, WORDS[why] or errno.strerror(why), partial
 end
 
 -- What is left of the call's time, for each cqueues call it makes.
