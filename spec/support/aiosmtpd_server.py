@@ -122,13 +122,14 @@ class RecordingSMTP(SMTP):
     def __init__(self, connections, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.connections = connections
+        self.connection = None
 
     def connection_made(self, transport):
-        # aiosmtpd's STARTTLS makes the connection again over TLS: the same
-        # connection, not one more.
-        if self._original_transport is None:
-            self.connection = self.connections.opened(self.cut)
         super().connection_made(transport)
+        # STARTTLS calls this again, with the TLS transport, for the same
+        # connection, which ends once.
+        if self.connection is None:
+            self.connection = self.connections.opened(self.cut)
         # A TLS transport before any STARTTLS (after one, _original_transport
         # is set) means the listening socket is TLS: record it as aiosmtpd's
         # STARTTLS would. aiosmtpd only tests _tls_protocol for truth (AUTH,

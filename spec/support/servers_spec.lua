@@ -302,6 +302,9 @@ describe("the test servers", function()
             transaction(conn)
             local received = mail.assert_delivered(server, { tls = true })
             assert.are.same({ mechanism = "PLAIN", login = "alice" }, received[1].auth)
+            -- one connection, though STARTTLS gave it a new transport
+            conn:close()
+            assert.are.same({ "opened", "ended" }, server:settle():records("connections"))
         end))
 
         it("speaks TLS from the first byte with tls_mode implicit, AUTH included", with_tls(function(certs)
