@@ -9,6 +9,8 @@
 --       http = "lua_shared_dict results 1m;",   -- more of the http block
 --       main = "...",                            -- more of the main context
 --       locations = { ["/send"] = "content_by_lua_block { ... }" },
+--       server = { ["/x"] = "location = /x { ... }" },  -- more of the server
+--                                                       -- block, verbatim
 --   }
 --   server:get("/send?port=25")   -- status, body: one request, on its own
 --                                 -- connection (LuaSocket's socket.http)
@@ -61,6 +63,7 @@ local function configuration(dir, port, options)
     for path, body in pairs(options.locations or {}) do
         locations[#locations + 1] = ("        location = %s {\n            %s\n        }"):format(path, body)
     end
+    for _, text in pairs(options.server or {}) do locations[#locations + 1] = text end
     table.sort(locations)
     local build, support = absolute(BUILD), absolute(HERE)
     -- As root, the worker would run as nobody, who cannot read the specs'
