@@ -5,9 +5,9 @@
 --   load: 50 clients at once, each GETting /send EACH times (one message a
 --         request, to smtp-sink on PORT), with /ping every 10 ms beside
 --         them, from a process of its own (spec/support/http_load.py);
---   slow: 50 requests at once, one message each, to an smtp-sink that
---         waits 1 s before answering DATA (as a distant server would keep
---         a send waiting), with /ping beside them.
+--   slow: 50 requests at once, one message each, to aiosmtpd waiting 0.3 s
+--         before each reply (as a distant server keeps a send waiting),
+--         with /ping beside them.
 -- Prints one line: impl=... messages=N seconds=S failed=F idle_p50=
 -- idle_p99= load_p50= load_p99= slow_seconds= slow_p50= slow_p99=
 -- (latencies in ms).
@@ -65,9 +65,9 @@ local ok, err = pcall(function()
     local idle = load_test(("--ping /ping --interval 0.01 --seconds %g"):format(seconds))
     local loaded = load_test(("--mail /send?port=%d --clients %d --each %d --ping /ping --interval 0.01")
         :format(port, CLIENTS, each))
-    local slow_sink = servers.smtp_sink({ args = { "-w", "1" }, dump = false })
+    local slow_server = servers.aiosmtpd({ delay = 0.3 })
     local slow = load_test(("--mail /send?port=%d --clients %d --ping /ping --interval 0.01")
-        :format(slow_sink.port, CLIENTS))
+        :format(slow_server.port, CLIENTS))
     local version = require("socket.smtp")._VERSION:gsub(" ", "_")
     print(("impl=%s_in_nginx messages=%d seconds=%.6f failed=%d idle_p50=%.3f idle_p99=%.3f"
         .. " load_p50=%.3f load_p99=%.3f slow_seconds=%.6f slow_p50=%.3f slow_p99=%.3f"):format(
