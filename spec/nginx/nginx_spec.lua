@@ -110,6 +110,19 @@ describe("inside nginx", function()
         assert.are.equal(expected_data(), received[1].data)
     end)
 
+    it("speaks implicit TLS on port 465 when no tls is given, as outside nginx", function()
+        local bound, smtpd = pcall(servers.aiosmtpd,
+            { tls = { cert = certs.cert, key = certs.key }, tls_mode = "implicit", port = 465 })
+        if not bound then
+            pending("port 465 on 127.0.0.1 cannot be had here (not root, or taken)")
+            return
+        end
+        assert.are.equal("1", get(("/send?cafile=%s&port=465"):format(certs.ca)))
+        local received = smtpd:settle():received()
+        assert.are.equal(1, #received)
+        assert.is_true(received[1].tls)
+    end)
+
     it("runs an smtp.open session: two messages on one connection", function()
         local smtpd = servers.aiosmtpd()
         assert.are.equal("1", get("/session?port=" .. smtpd.port))

@@ -18,7 +18,8 @@ connections, never send anything), tls ({"cert": PEM path, "key": PEM path},
 the server's certificate, leaf or leaf plus chain, and key) with tls_mode:
 "starttls" (the default: STARTTLS is offered in the EHLO reply and upgrades
 the connection; it is not required) or "implicit" (the listening socket
-speaks TLS from the first byte, as on port 465; no STARTTLS).
+speaks TLS from the first byte, as on port 465; no STARTTLS), port (the port
+to listen on, such as 465; by default one the system picks).
 
 Each record in received.lua has: helo, mail_from, mail_argument (the MAIL
 argument as sent), mail_options (MAIL's parameters as sent, in their case and
@@ -271,7 +272,7 @@ async def start(options, records, connections):
     # A fixed hostname: the default, socket.getfqdn(), may wait on DNS.
     server = await asyncio.get_running_loop().create_server(
         lambda: RecordingSMTP(connections, handler, hostname="aiosmtpd", **arguments),
-        "127.0.0.1", 0, ssl=context if tls and mode == "implicit" else None)
+        "127.0.0.1", options.get("port", 0), ssl=context if tls and mode == "implicit" else None)
     return server, None
 
 

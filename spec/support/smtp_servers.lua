@@ -5,7 +5,7 @@
 --                     tls = { cert = path, key = path }, tls_mode = "starttls" or "implicit",
 --                     reject = { ["<a@b>"] = "550 5.1.1 no such user" },
 --                     advertise = { "SMTPUTF8", "DSN", "PIPELINING", "ENHANCEDSTATUSCODES" },
---                     hide = { "SIZE", "8BITMIME" } }
+--                     hide = { "SIZE", "8BITMIME" }, port = 465 }  -- a fixed port
 --   servers.smtp_sink{ args = { "-p", ... } }   -- extra smtp-sink options
 --   servers.smtp_sink{ dump = false }            -- keeps nothing: for many or
 --                                                -- huge messages; no :received()
