@@ -61,6 +61,9 @@ describe("inside nginx", function()
             }, "\n"),
             locations = {
                 ["/send"] = content("send"),
+                -- ngx.exit ends the request there, before any content phase.
+                ["/rewrite"] = "rewrite_by_lua_block { require('nginx_handlers').send() ngx.exit(200) }",
+                ["/access"] = "access_by_lua_block { require('nginx_handlers').send() ngx.exit(200) }",
                 ["/session"] = content("session"),
                 ["/background"] = content("background"),
                 ["/result"] = content("result"),
@@ -97,6 +100,16 @@ describe("inside nginx", function()
         local smtpd = servers.aiosmtpd()
         assert.are.equal("1", get("/send?create=ngx&port=" .. smtpd.port))
         assert.are.equal(expected_data(), smtpd:settle():received()[1].data)
+    end)
+
+    it("sends from the rewrite and access phases too", function()
+        local smtpd = servers.aiosmtpd()
+        assert.are.equal("1", get("/rewrite?rcpt=carol&port=" .. smtpd.port))
+        assert.are.equal("1", get("/access?rcpt=dave&port=" .. smtpd.port))
+        local received = smtpd:settle():received()
+        assert.are.equal(2, #received)
+        assert.are.equal(expected_data("carol"), received[1].data)
+        assert.are.equal(expected_data("dave"), received[2].data)
     end)
 
     it("sends over STARTTLS verified against the given CA, and refuses an unknown CA", function()
