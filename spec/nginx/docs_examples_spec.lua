@@ -9,8 +9,7 @@ local certificates = require("certificates")
 local nginx = require("nginx_server")
 local files = require("files")
 
-local why_not = os.getenv("SPEC_LUA") ~= "luajit" and "nginx runs the LuaJIT build: these run in the luajit run"
-    or nginx.unavailable()
+local why_not = nginx.unavailable_to_specs()
 if why_not then
     describe("the docs' nginx examples", function() pending(why_not) end)
     return

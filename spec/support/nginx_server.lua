@@ -5,6 +5,8 @@
 --
 --   local nginx = require("nginx_server")
 --   nginx.unavailable()           -- nil, or why no nginx can run here
+--   nginx.unavailable_to_specs()  -- the same, or that this busted run is
+--                                 -- not LuaJIT's
 --   local server = nginx.start{
 --       http = "lua_shared_dict results 1m;",   -- more of the http block
 --       main = "...",                            -- more of the main context
@@ -50,6 +52,13 @@ function nginx.unavailable()
         return "the LuaJIT build is missing (make build LUA=luajit)"
     end
     return nil
+end
+
+-- For the specs: nil, or why they cannot run nginx in this busted run.
+-- nginx runs the LuaJIT build, so only the luajit run runs them.
+function nginx.unavailable_to_specs()
+    if os.getenv("SPEC_LUA") ~= "luajit" then return "nginx runs the LuaJIT build: these run in the luajit run" end
+    return nginx.unavailable()
 end
 
 -- An absolute path: nginx resolves relative ones against its prefix.

@@ -37,7 +37,8 @@
 -- without line ends, plain text and TLS alike) and :tls_transcript() (the
 -- lines sent over TLS only, after STARTTLS). The Python servers' :settle()
 -- waits until every connection they accepted has ended, so that their
--- records hold all that clients sent, and returns the server.
+-- records hold all that clients sent, and returns the server; their
+-- :connections() waits so too, and counts the connections they accepted.
 --
 -- Starting a process takes a quarter to half a second, so processes are
 -- reused (server_pool.lua): :stop() hands the process back, and the next
@@ -243,6 +244,11 @@ function Python:settle()
     end, 0.005)
     assert(settled, "a connection to the server is still open")
     return self
+end
+
+-- How many connections the server accepted, once all have ended.
+function Python:connections()
+    return #self:settle():records("connections") / 2
 end
 
 -- Writes DIR/name through a temporary file and a rename, so that the
