@@ -11,8 +11,9 @@
 #    plain socket/smtp.lua for the rock whose name sorts first (luasmtp), and
 #    moves the other to a versioned name, whichever came first.
 #
-# The rock's cargo build uses target/rock-lua54 (see the Makefile's
-# rock-build), so a second run does not compile anything.
+# The rock's cargo build shares make build's target directory (see the
+# Makefile's rock-build): right after make build LUA=lua5.4 it compiles
+# nothing.
 set -u
 
 LUA_VERSION=5.4

@@ -5,7 +5,8 @@
 --
 -- A send's fields come from the request's arguments: port, tls, cafile,
 -- timeout, server, rcpt (the recipient's local part at example.com),
--- create=ngx (ngx.socket.tcp given outright). The answer is "1" or
+-- create=ngx (ngx.socket.tcp given outright); module_timeout sets
+-- smtp.TIMEOUT for the send (the specs send one at a time then). The answer is "1" or
 -- "nil <err>", and the failure's step when it has details.
 
 local smtp = require("socket.smtp")
@@ -44,7 +45,12 @@ end
 
 -- One smtp.sendmail.
 function handlers.send()
-    ngx.say(outcome(smtp.sendmail(mail_for(ngx.req.get_uri_args()))))
+    local args = ngx.req.get_uri_args()
+    local module_timeout = smtp.TIMEOUT
+    smtp.TIMEOUT = tonumber(args.module_timeout) or module_timeout
+    local answer = outcome(smtp.sendmail(mail_for(args)))
+    smtp.TIMEOUT = module_timeout
+    ngx.say(answer)
 end
 
 -- Two messages over one smtp.open session.
