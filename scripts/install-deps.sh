@@ -40,6 +40,16 @@ if [ -n "$missing" ]; then
     $sudo apt-get update -qq
     # shellcheck disable=SC2086 # $missing is a list of words, split on purpose
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+    # Where systemd runs, Debian's nginx package starts the system's nginx
+    # on port 80. The specs start private ones of their own: one that this
+    # install started is stopped and disabled again.
+    case " $missing " in
+        *" nginx "*)
+            if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+                echo "stopping and disabling the system's nginx, which installing the package started"
+                $sudo systemctl disable --now nginx
+            fi ;;
+    esac
 fi
 
 # mailparser and mailauth at the versions the lock pins, into
