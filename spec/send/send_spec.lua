@@ -29,6 +29,8 @@ describe("smtp.send", function()
         { { server = 1 }, "bad field 'server' %(string expected, got number%)" },
         { { port = {} }, "bad field 'port' %(number or string expected, got table%)" },
         { { create = "tcp" }, "bad field 'create' %(function expected, got string%)" },
+        { { timeout = 0 }, "bad field 'timeout' %(positive number of seconds expected, got number%)" },
+        { { timeout = "5" }, "bad field 'timeout' %(positive number of seconds expected, got string%)" },
     }
     for _, case in ipairs(misuse) do
         local fields, message = case[1], case[2]
@@ -116,6 +118,18 @@ describe("smtp.send", function()
             assert.are.equal(1, smtp.send(mailt(server, { create = socket.tcp })))
         end)
     end
+
+    it("bounds one call by its timeout field, natively and with create(), leaving TIMEOUT alone", function()
+        local server = servers.aiosmtpd({ silent = true })
+        for _, create in ipairs({ false, socket.tcp }) do
+            local started = socket.gettime()
+            local r, e = smtp.send(mailt(server, { timeout = 0.3, create = create or nil }))
+            local took = socket.gettime() - started
+            assert.are.same({ nil, "timeout" }, { r, e })
+            assert.is_true(took > 0.25 and took < 1.5, ("timed out after %.3f s"):format(took))
+        end
+        assert.are.equal(60, smtp.TIMEOUT)
+    end)
 
     it("returns create()'s own failure", function()
         assert.are.same({ nil, "no sockets left", { step = "connect", transient = true } },
