@@ -112,6 +112,19 @@ describe("inside nginx", function()
         assert.are.equal(expected_data("dave"), received[2].data)
     end)
 
+    it("sends from server_rewrite_by_lua", function()
+        -- A server of its own: the directive runs for every request there.
+        local own = nginx.start({
+            http = "lua_shared_dict results 1m;",
+            server = { "server_rewrite_by_lua_block { require('nginx_handlers').send() ngx.exit(200) }" },
+        })
+        finally(function() own:stop() end)
+        local smtpd = servers.aiosmtpd()
+        local status, body = own:get("/anything?port=" .. smtpd.port)
+        assert.are.same({ 200, "1\n" }, { status, body })
+        assert.are.equal(expected_data(), smtpd:settle():received()[1].data)
+    end)
+
     it("sends over STARTTLS verified against the given CA, and refuses an unknown CA", function()
         local smtpd = servers.aiosmtpd({ tls = { cert = certs.cert, key = certs.key } })
         assert.are.equal("1", get(("/send?tls=starttls&cafile=%s&port=%d"):format(certs.ca, smtpd.port)))

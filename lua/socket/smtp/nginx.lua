@@ -11,7 +11,7 @@ local nginx = {}
 -- The phases whose handlers may use cosockets (lua-nginx-module's manual,
 -- ngx.socket.tcp's context).
 local COSOCKET_PHASES = {
-    rewrite = true, access = true, content = true, timer = true,
+    server_rewrite = true, rewrite = true, access = true, content = true, timer = true,
     ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
 }
 
